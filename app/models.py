@@ -1,0 +1,220 @@
+"""The desk's records. All state that matters lives here, never only in Redis.
+
+Timestamps are naive UTC (``utcnow()``) so SQLite and PostgreSQL compare them
+the same way; local (Europe/Brussels) time is only used for display and ticket
+numbers.
+"""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Contract(StrEnum):
+    NONE = "none"
+    BASIC = "basic"
+    WISE = "wise"
+    MAGIC = "magic"
+
+
+class CallbackStatus(StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    UNREACHABLE = "unreachable"
+    CANCELLED = "cancelled"
+
+
+OPEN_CALLBACK_STATUSES = (CallbackStatus.WAITING, CallbackStatus.OFFERED, CallbackStatus.IN_PROGRESS)
+
+
+class TechnicianState(StrEnum):
+    OFFLINE = "offline"
+    AVAILABLE = "available"
+    OFFERED = "offered"
+    ON_CALL = "on_call"
+    WRAP_UP = "wrap_up"
+    AWAY = "away"
+
+
+class AttemptStatus(StrEnum):
+    """Where one try at a callback stands; the outcome says how it ended."""
+
+    RINGING_TECHNICIAN = "ringing_technician"
+    DIALING_CUSTOMER = "dialing_customer"
+    ENDED = "ended"
+
+
+class Outcome(StrEnum):
+    CONNECTED = "connected"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    TECHNICIAN_MISSED = "technician_missed"
+    TECHNICIAN_SKIPPED = "technician_skipped"
+
+
+class Company(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    contract: Mapped[str] = mapped_column(String(10), default=Contract.NONE)
+
+    contacts: Mapped[list["Contact"]] = relationship(back_populates="company")
+
+
+class Contact(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str | None] = mapped_column(String(2))
+
+    company: Mapped[Company | None] = relationship(back_populates="contacts")
+    phones: Mapped[list["ContactPhone"]] = relationship(back_populates="contact", cascade="all, delete-orphan")
+
+
+class ContactPhone(db.Model):
+    """One E.164 number of a contact; a number belongs to one contact only."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"))
+    e164: Mapped[str] = mapped_column(String(20), unique=True)
+
+    contact: Mapped[Contact] = relationship(back_populates="phones")
+
+
+class TicketCounter(db.Model):
+    """The last ticket number handed out on one (Brussels) day."""
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class Ticket(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    priority: Mapped[int] = mapped_column(default=4)
+    urgency: Mapped[str | None] = mapped_column(String(20))
+    impact: Mapped[str | None] = mapped_column(String(20))
+    caller_phone: Mapped[str | None] = mapped_column(String(20))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))
+    # The inbound call that opened it: a replayed webhook finds it instead of opening another.
+    origin_call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    contact: Mapped[Contact | None] = relationship()
+    company: Mapped[Company | None] = relationship()
+    notes: Mapped[list["TicketNote"]] = relationship(back_populates="ticket", order_by="TicketNote.id")
+
+
+class TicketNote(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="notes")
+
+
+class Technician(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    # Comma-separated language codes, e.g. "nl,en".
+    languages: Mapped[str] = mapped_column(String(20), default="nl")
+    state: Mapped[str] = mapped_column(String(10), default=TechnicianState.OFFLINE, index=True)
+    state_since: Mapped[datetime] = mapped_column(default=utcnow)
+    wrap_up_until: Mapped[datetime | None]
+    missed_offers: Mapped[int] = mapped_column(default=0)
+
+
+class Call(db.Model):
+    """An inbound call and what the caller has told the IVR so far."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(String(64), unique=True)
+    from_raw: Mapped[str] = mapped_column(String(64), default="")
+    # None when the caller ID is withheld or not a callable number.
+    from_e164: Mapped[str | None] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(20), default="in-progress")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    duration_seconds: Mapped[int | None]
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    urgency: Mapped[str | None] = mapped_column(String(20))
+    impact: Mapped[str | None] = mapped_column(String(20))
+    # The number the caller is about to confirm for the callback.
+    callback_phone: Mapped[str | None] = mapped_column(String(20))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callback.id"))
+
+    contact: Mapped[Contact | None] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()
+
+
+class Callback(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"))
+    phone: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(2))
+    priority: Mapped[int]
+    status: Mapped[str] = mapped_column(String(12), default=CallbackStatus.WAITING)
+    # The place in the queue: set once, kept by retries.
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A retry waits until then; it keeps its place but is not offered before.
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("technician.id"))
+    status_since: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket] = relationship()
+    technician: Mapped[Technician | None] = relationship()
+
+    __table_args__ = (
+        Index("ix_callback_queue", "status", "priority", "queued_at", "id"),
+        # One caller, one open callback: the database refuses a second one.
+        Index(
+            "uq_callback_open_phone",
+            "phone",
+            unique=True,
+            sqlite_where=text("status IN ('waiting', 'offered', 'in_progress')"),
+            postgresql_where=text("status IN ('waiting', 'offered', 'in_progress')"),
+        ),
+    )
+
+
+class CallbackAttempt(db.Model):
+    """One offer of a callback to a technician, and the customer call if it came to that."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    callback_id: Mapped[int] = mapped_column(ForeignKey("callback.id"), index=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technician.id"))
+    status: Mapped[str] = mapped_column(String(20), default=AttemptStatus.RINGING_TECHNICIAN, index=True)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    technician_call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    customer_call_sid: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    talk_seconds: Mapped[int | None]
+
+    callback: Mapped[Callback] = relationship()
+    technician: Mapped[Technician] = relationship()

@@ -1,0 +1,67 @@
+"""The provider's REST API (calls and SMS) and the check of its webhook signatures."""
+
+import logging
+
+from flask import current_app, request
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+log = logging.getLogger(__name__)
+
+REST_TIMEOUT_SECONDS = 10
+
+
+def rest_client() -> Client:
+    """The twilio client for this app, pointed at ``TWILIO_API_BASE_URL`` when set."""
+    client = current_app.extensions.get("twilio")
+    if client is None:
+        config = current_app.config
+        client = Client(
+            config["TWILIO_ACCOUNT_SID"],
+            config["TWILIO_AUTH_TOKEN"],
+            http_client=TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS),
+        )
+        if config["TWILIO_API_BASE_URL"]:
+            client.api.base_url = config["TWILIO_API_BASE_URL"].rstrip("/")
+        current_app.extensions["twilio"] = client
+    return client
+
+
+def public_url(path: str) -> str:
+    """An absolute URL of this app as the provider reaches it."""
+    return current_app.config["PUBLIC_BASE_URL"] + path
+
+
+def place_call(to: str, url: str, status_callback: str, timeout: int) -> str:
+    """Ring ``to`` from the desk number; the provider fetches ``url`` on answer. Returns the call SID."""
+    call = rest_client().calls.create(
+        to=to,
+        from_=current_app.config["DESK_NUMBER"],
+        url=url,
+        status_callback=status_callback,
+        status_callback_event=["initiated", "ringing", "answered", "completed"],
+        timeout=timeout,
+    )
+    return call.sid
+
+
+def send_sms(to: str, body: str) -> str | None:
+    """Send an SMS from the desk number. A failure is logged, never raised: it must not break a call."""
+    try:
+        return rest_client().messages.create(to=to, from_=current_app.config["DESK_NUMBER"], body=body).sid
+    except Exception:
+        log.exception("SMS to %s failed", to)
+        return None
+
+
+def signature_is_valid() -> bool:
+    """Check X-Twilio-Signature against the URL the provider saw: PUBLIC_BASE_URL + path + query."""
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature:
+        return False
+    url = current_app.config["PUBLIC_BASE_URL"] + request.path
+    if request.query_string:
+        url += "?" + request.query_string.decode("latin-1")
+    params = request.form if request.method == "POST" else {}
+    return RequestValidator(current_app.config["TWILIO_AUTH_TOKEN"]).validate(url, params, signature)

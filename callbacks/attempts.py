@@ -1,0 +1,124 @@
+"""What happens when an attempt ends: the one place attempts are written.
+
+An attempt is one offer of a callback to one technician and, if they accept,
+one call to the customer. The provider reports its end more than once (Dial
+action, status callbacks, replays); the first report wins by compare-and-set
+on the attempt's status and the others change nothing.
+"""
+
+import logging
+
+from flask import current_app
+
+from app.extensions import db
+from app.models import AttemptStatus, CallbackAttempt, Outcome, utcnow
+from app.sql import compare_and_set
+from app.tickets import ticket_store
+from callbacks import lifecycle, technicians
+
+log = logging.getLogger(__name__)
+
+#: Dial outcomes (DialCallStatus or the customer leg's CallStatus) per attempt outcome.
+CUSTOMER_OUTCOMES = {
+    "completed": Outcome.CONNECTED,
+    "answered": Outcome.CONNECTED,
+    "busy": Outcome.BUSY,
+    "no-answer": Outcome.NO_ANSWER,
+    "failed": Outcome.FAILED,
+    "canceled": Outcome.NO_ANSWER,
+}
+
+
+def get(attempt_id: int) -> CallbackAttempt | None:
+    return db.session.get(CallbackAttempt, attempt_id)
+
+
+def technician_answered(attempt: CallbackAttempt, call_sid: str) -> bool:
+    """The technician picked up and hears the whisper. False when the offer is gone."""
+    if attempt.status != AttemptStatus.RINGING_TECHNICIAN:
+        return False
+    if attempt.answered_at is None:
+        attempt.answered_at = utcnow()
+        attempt.technician_call_sid = attempt.technician_call_sid or call_sid or None
+        db.session.commit()
+    return True
+
+
+def accept(attempt: CallbackAttempt) -> bool:
+    """The technician pressed 1: the callback starts and the customer is dialled."""
+    if not compare_and_set(
+        CallbackAttempt.status, attempt.id, AttemptStatus.RINGING_TECHNICIAN, status=AttemptStatus.DIALING_CUSTOMER
+    ):
+        db.session.rollback()
+        return attempt.status == AttemptStatus.DIALING_CUSTOMER
+    lifecycle.start(attempt.callback_id)
+    technicians.accept(attempt.technician_id)
+    db.session.commit()
+    return True
+
+
+def _end(attempt: CallbackAttempt, expected: AttemptStatus, outcome: Outcome, **values) -> bool:
+    """Close the attempt once; False if another report closed it first."""
+    ended = compare_and_set(
+        CallbackAttempt.status,
+        attempt.id,
+        expected,
+        status=AttemptStatus.ENDED,
+        outcome=outcome,
+        ended_at=utcnow(),
+        **values,
+    )
+    if not ended:
+        db.session.rollback()
+    return ended
+
+
+def technician_declined(attempt: CallbackAttempt, outcome: Outcome) -> bool:
+    """Missed (rang out, hung up) or skipped: the callback goes to the next technician at once.
+
+    Not a customer attempt, so the callback keeps its place and its count.
+    """
+    if not _end(attempt, AttemptStatus.RINGING_TECHNICIAN, outcome):
+        return False
+    lifecycle.return_to_queue(attempt.callback_id)
+    if outcome == Outcome.TECHNICIAN_MISSED:
+        technicians.missed(attempt.technician_id)
+    else:
+        technicians.release(attempt.technician_id)
+    db.session.commit()
+    return True
+
+
+def offer_failed(attempt: CallbackAttempt) -> bool:
+    """The provider would not place the technician's call: undo the claim, count nothing."""
+    if not _end(attempt, AttemptStatus.RINGING_TECHNICIAN, Outcome.FAILED):
+        return False
+    lifecycle.return_to_queue(attempt.callback_id)
+    technicians.release(attempt.technician_id)
+    db.session.commit()
+    return True
+
+
+def customer_call_ended(attempt: CallbackAttempt, provider_status: str, talk_seconds: int | None) -> bool:
+    """The call to the customer is over: connected, or not reached (retry or give up)."""
+    outcome = CUSTOMER_OUTCOMES.get(provider_status, Outcome.FAILED)
+    if not _end(attempt, AttemptStatus.DIALING_CUSTOMER, outcome, talk_seconds=talk_seconds):
+        return False
+    callback = attempt.callback
+    if outcome == Outcome.CONNECTED:
+        lifecycle.complete(callback.id)
+        technicians.start_wrap_up(attempt.technician_id)
+        note = f"Called back by {attempt.technician.name}: connected ({talk_seconds or 0} s)."
+    elif callback.attempts + 1 >= current_app.config["MAX_ATTEMPTS"]:
+        lifecycle.give_up(callback.id)
+        technicians.release(attempt.technician_id)
+        note = f"Callback given up after {callback.attempts + 1} attempts: customer not reached ({outcome})."
+    else:
+        lifecycle.return_to_queue(
+            callback.id, retry_after_seconds=current_app.config["RETRY_INTERVAL_SECONDS"], count_attempt=True
+        )
+        technicians.release(attempt.technician_id)
+        note = f"Callback attempt by {attempt.technician.name}: customer not reached ({outcome})."
+    db.session.commit()
+    ticket_store().add_note(callback.ticket, note)
+    return True

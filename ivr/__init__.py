@@ -1,0 +1,1 @@
+"""The phone line: what callers and technicians hear, as provider webhooks."""

@@ -1,0 +1,46 @@
+"""The prompt catalog: one TOML file per language under ivr/prompts/.
+
+Prompt text lives there, never in view code. A prompt with a recorded version
+(``[audio]``) is played; otherwise it is spoken with the language's voice.
+"""
+
+import tomllib
+from functools import cache
+from pathlib import Path
+
+PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
+
+
+@cache
+def _catalog(language: str) -> dict:
+    with (PROMPTS_DIR / f"{language}.toml").open("rb") as source:
+        return tomllib.load(source)
+
+
+def languages() -> list[str]:
+    """The languages that have a catalog."""
+    return sorted(path.stem for path in PROMPTS_DIR.glob("*.toml"))
+
+
+def supported(language: str | None, default: str) -> str:
+    """``language`` if it has a catalog, else ``default``."""
+    return language if language in languages() else default
+
+
+def text(language: str, key: str, **values: object) -> str:
+    return _catalog(language)["prompts"][key].format(**values)
+
+
+def audio_url(language: str, key: str) -> str | None:
+    return _catalog(language).get("audio", {}).get(key)
+
+
+def status_name(language: str, status: str) -> str:
+    """A ticket status as a caller understands it."""
+    return _catalog(language).get("statuses", {}).get(status, status.replace("_", " "))
+
+
+def spoken_ticket_number(language: str, number: str) -> str:
+    """``T20261127.0042`` as ``T, 2 0 2 6 1 1 2 7, dot, 0 0 4 2``: digit by digit."""
+    day, _, counter = number[1:].partition(".")
+    return f"T, {' '.join(day)}, {text(language, 'ticket_dot')}, {' '.join(counter)}"
