@@ -1,0 +1,101 @@
+"""A signed webhook never gets a 5xx: when the database (or Redis too) is down the
+caller hears an apology, and the promise made to them is kept once things are back."""
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Callback, Ticket
+from callbacks.reconciler import reconcile
+from tests.conftest import SignedClient, build_app, run_jobs
+
+DEAD_DATABASES = ["postgresql+psycopg://127.0.0.1:1/gone", "sqlite:////nonexistent/directory/desk.db"]
+SID = "CA" + "d" * 32
+
+
+def says(response) -> str:
+    assert response.status_code == 200, response.data
+    assert response.mimetype == "text/xml"
+    return " ".join(element.text or "" for element in ET.fromstring(response.data).iter("Say"))
+
+
+@pytest.fixture(params=DEAD_DATABASES, ids=["postgresql-down", "sqlite-unreadable"])
+def broken_desk(request, monkeypatch, tmp_path, redis):
+    """The app with a database it cannot reach."""
+    app = build_app(monkeypatch, request.param, tmp_path / "broken")
+    with app.app_context():
+        yield SignedClient(app)
+
+
+def test_with_the_database_down_a_caller_is_promised_a_callback(broken_desk, app, redis):
+    text = says(broken_desk.post("/voice/incoming", SID, "+32470123456"))
+    assert "something went wrong on our side" in text
+    assert "We have noted your number, 0 4 7 0, 1 2, 3 4, 5 6" in text
+    # The promise is a job in Redis; once the database is back it becomes a callback.
+    run_jobs(app)
+    callback = db.session.scalars(select(Callback)).one()
+    assert callback.phone == "+32470123456" and callback.status == "waiting"
+    assert callback.ticket.origin_call_sid == SID
+
+
+@pytest.mark.parametrize("path", ["/voice/main-menu?try=0", "/voice/impact?try=0", "/voice/confirm-number?try=0"])
+def test_every_step_of_the_call_has_the_safe_path(broken_desk, path):
+    assert "something went wrong" in says(broken_desk.post(path, SID, Digits="1"))
+
+
+def test_a_withheld_caller_leaves_a_voicemail_that_becomes_a_ticket(broken_desk, app):
+    response = broken_desk.post("/voice/incoming", SID, "anonymous")
+    assert "leave your name, your company and your phone number" in says(response)
+    assert ET.fromstring(response.data).find("Record") is not None
+    broken_desk.post("/voice/voicemail", SID, "anonymous", RecordingUrl="https://rec.example/RE9")
+    run_jobs(app)
+    ticket = db.session.scalars(select(Ticket)).one()
+    assert ticket.recording_url == "https://rec.example/RE9"
+    assert db.session.scalars(select(Callback)).first() is None
+
+
+def test_with_redis_down_too_the_promise_is_spooled_and_drained(monkeypatch, tmp_path, app):
+    instance = Path(app.instance_path)
+    broken = build_app(
+        monkeypatch, "postgresql+psycopg://127.0.0.1:1/gone", instance, REDIS_URL="redis://127.0.0.1:1/0"
+    )
+    with broken.app_context():
+        assert "We have noted your number" in says(SignedClient(broken).post("/voice/incoming", SID, "+32475111222"))
+    spooled = [json.loads(line) for line in (instance / "rescued-calls.jsonl").read_text().splitlines()]
+    assert spooled[0]["phone"] == "+32475111222"
+    reconcile()
+    assert db.session.scalars(select(Callback)).one().phone == "+32475111222"
+    assert not (instance / "rescued-calls.jsonl").exists()
+    reconcile()  # draining twice changes nothing
+    assert len(db.session.scalars(select(Callback)).all()) == 1
+
+
+def test_a_rescued_call_that_already_had_a_ticket_keeps_it(provider, app):
+    provider.post("/voice/incoming", SID)
+    provider.post("/voice/main-menu?try=0", SID, Digits="2")
+    provider.post("/voice/recorded", SID)
+    provider.post("/voice/urgency?try=0", SID, Digits="2")
+    provider.post("/voice/impact?try=0", SID, Digits="2")
+    ticket = db.session.scalars(select(Ticket)).one()
+    says(provider.post("/voice/fallback", SID, ErrorCode="11200", ErrorUrl="http://desk.test/voice/confirm-number"))
+    run_jobs(app)
+    callback = db.session.scalars(select(Callback)).one()
+    assert callback.ticket_id == ticket.id and callback.priority == 2
+
+
+def test_the_fallback_url_answers_with_the_safe_path(provider):
+    text = says(provider.post("/voice/fallback", SID, ErrorCode="11200", ErrorUrl="http://desk.test/voice/incoming"))
+    assert "something went wrong" in text
+
+
+def test_a_bug_in_a_step_still_gets_twiml(provider, monkeypatch):
+    def broken_store():
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("ivr.routes.ticket_store", broken_store)
+    provider.post("/voice/incoming", SID)
+    assert "We have noted your number" in says(provider.post("/voice/impact?try=0", SID, Digits="3"))
