@@ -32,6 +32,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(agent.bp)
     cli.register(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The REST client logs every request and header at INFO.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     return app
 
 

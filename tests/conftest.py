@@ -22,11 +22,11 @@ from rq import Queue, SimpleWorker
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
-import emulator as emulator_package
 from app import create_app
 from app.extensions import db
 from app.models import Company, Contact, ContactPhone, Technician, TechnicianState
 from app.queueing import QUEUES, redis_connection
+from emulator import TwilioEmulator
 
 AUTH_TOKEN = "test-auth-token"
 ACCOUNT_SID = "AC" + "1" * 32
@@ -166,7 +166,7 @@ class Desk:
     """The app served over HTTP on loopback, with the emulator as its provider."""
 
     app: Flask
-    emulator: "emulator_package.TwilioEmulator"
+    emulator: TwilioEmulator
     url: str
 
     def run_jobs(self) -> None:
@@ -177,7 +177,7 @@ class Desk:
 def desk(monkeypatch, migrated, tmp_path, redis) -> Iterator[Desk]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    emulator = emulator_package.TwilioEmulator(
+    emulator = TwilioEmulator(
         account_sid=ACCOUNT_SID,
         auth_token=AUTH_TOKEN,
         desk_number="+3234603535",

@@ -1,0 +1,37 @@
+# Two commands matter: `make run` (the desk, with the emulator standing in for
+# Twilio when no credentials are set) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test test-postgresql lint format install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/installed
+
+run: install
+	scripts/run
+
+test: install
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-postgresql: install
+	DATABASE_URL=$${DATABASE_URL:-postgresql+psycopg://127.0.0.1:5432/test} $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,212 @@
+"""<Dial>: ringing the numbers, the whisper on the answering leg, and the bridge."""
+
+from __future__ import annotations
+
+import math
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from emulator.phones import CallerInput, Phone
+from emulator.progress import ProgressCallbacks, parse_events
+from emulator.records import CallRecord, call_params, utcnow
+from emulator.twiml import CallSession, int_attr, method_of
+from emulator.webhooks import Document
+
+
+@dataclass(frozen=True)
+class Target:
+    """One <Number> to ring, with its attributes (URLs already resolved)."""
+
+    number: str
+    url: str | None = None
+    method: str = "POST"
+    status_callback: str | None = None
+    status_callback_method: str = "POST"
+    status_events: frozenset[str] = frozenset({"completed"})
+
+
+@dataclass
+class Leg:
+    """A dialed child leg: its record, the callee's phone and its callbacks."""
+
+    target: Target
+    rec: CallRecord
+    phone: Phone
+    person: CallerInput
+    progress: ProgressCallbacks
+
+    def end(self, status: str) -> None:
+        """Finish the leg and post its completed event."""
+        self.rec.finish(status)
+        self.progress.completed()
+
+
+@dataclass(frozen=True)
+class DialOutcome:
+    """What the Dial action request reports."""
+
+    status: str
+    leg: Leg
+    bridged: bool = False
+    answered: bool = False
+
+
+def perform_dial(session: CallSession, verb: ET.Element, doc: Document) -> Document | None:
+    """Ring the <Dial> targets, connect the first to answer, then report.
+
+    With an action URL its answer replaces the document; without one the walk
+    continues with the next verb.
+    """
+    if session.whisper:
+        session.invalid(doc, "<Dial> is not allowed in a <Number> url document")
+    targets = read_targets(session, verb, doc)
+    caller_id = verb.get("callerId") or session.rec.from_
+    legs = [open_leg(session, target, caller_id) for target in targets]
+    timeout = int_attr(verb, "timeout", 30) or 30
+    outcome = ring(session, legs, timeout, int_attr(verb, "timeLimit", None))
+    session.rec.events.append(("dial-status", outcome.status))
+    action = verb.get("action")
+    if action is None:
+        return None
+    params = {
+        "DialCallStatus": outcome.status,
+        "DialCallSid": outcome.leg.rec.sid,
+        "DialBridged": "true" if outcome.bridged else "false",
+    }
+    if outcome.answered:
+        params["DialCallDuration"] = str(outcome.leg.rec.duration)
+    url = urljoin(doc.url, action)
+    if session.rec.control.pending:
+        # A REST update arrived during the Dial: Twilio still requests the
+        # action URL but ignores its answer; the update wins.
+        session.emu.notify(session.rec, url, call_params(session.rec) | params, method_of(verb))
+        return None
+    return session.fetch(url, method_of(verb), params)
+
+
+def read_targets(session: CallSession, verb: ET.Element, doc: Document) -> list[Target]:
+    """The numbers a <Dial> rings: its <Number> nouns, or its bare text."""
+    targets = []
+    for noun in verb:
+        if noun.tag != "Number":
+            session.invalid(doc, f"<Dial><{noun.tag}> is not supported by the emulator")
+        targets.append(number_target(noun, doc.url))
+    if not targets and (verb.text or "").strip():
+        targets.append(Target(number=(verb.text or "").strip()))
+    if not targets:
+        session.invalid(doc, "<Dial> has no number to dial")
+    return targets
+
+
+def number_target(noun: ET.Element, base_url: str) -> Target:
+    """Read one <Number> noun."""
+    url = noun.get("url")
+    callback = noun.get("statusCallback")
+    events = parse_events([noun.get("statusCallbackEvent", "")])
+    return Target(
+        number=(noun.text or "").strip(),
+        url=urljoin(base_url, url) if url else None,
+        method=method_of(noun),
+        status_callback=urljoin(base_url, callback) if callback else None,
+        status_callback_method=(noun.get("statusCallbackMethod") or "POST").upper(),
+        # A Number's statusCallback always gets the completed event.
+        status_events=events | {"completed"},
+    )
+
+
+def open_leg(session: CallSession, target: Target, caller_id: str) -> Leg:
+    """Create the child leg for `target` and report it initiated."""
+    emu = session.emu
+    rec = emu.new_call("outbound-dial", from_=caller_id, to=target.number, parent_sid=session.rec.sid)
+    phone = emu.phone_for(target.number, rec)
+    progress = ProgressCallbacks(emu, rec, target.status_callback, target.status_callback_method, target.status_events)
+    session.rec.events.append(("dial", target.number))
+    progress.report("initiated", "initiated")
+    return Leg(target, rec, phone, CallerInput(phone.keys, phone.hangup_when_done), progress)
+
+
+def ring(session: CallSession, legs: list[Leg], timeout: int, time_limit: int | None) -> DialOutcome:
+    """Ring every leg at once; the first phone to pick up gets the call."""
+    for leg in legs:
+        if leg.phone.answer in ("busy", "failed"):
+            leg.end(leg.phone.answer)
+        else:
+            leg.rec.status = "ringing"
+            leg.progress.report("ringing", "ringing")
+    answering = [leg for leg in legs if leg.phone.answer == "answer" and leg.phone.ring_seconds < timeout]
+    if not answering:
+        return nobody_answers(session, legs, timeout)
+    winner = min(answering, key=lambda leg: leg.phone.ring_seconds)
+    if session.emu.sleep(winner.phone.ring_seconds, session.rec.control):
+        return caller_gone(legs)
+    session.elapse(math.ceil(winner.phone.ring_seconds))
+    # The first pick-up takes the call: Twilio hangs up the other legs at once,
+    # even if the winner's whisper later declines.
+    for leg in legs:
+        if leg is not winner and leg.rec.is_live:
+            leg.end("canceled")
+    return connect(session, winner, time_limit)
+
+
+def nobody_answers(session: CallSession, legs: list[Leg], timeout: int) -> DialOutcome:
+    """No leg picked up before the timeout."""
+    ringing = [leg for leg in legs if leg.rec.is_live]
+    for leg in ringing:
+        leg.end("no-answer")
+    session.elapse(timeout if ringing else 1)
+    statuses = [leg.rec.status for leg in legs]
+    status = next((s for s in ("no-answer", "busy", "failed") if s in statuses), "failed")
+    return DialOutcome(status, legs[-1])
+
+
+def caller_gone(legs: list[Leg]) -> DialOutcome:
+    """The parent call was hung up or redirected while the legs were ringing."""
+    for leg in legs:
+        if leg.rec.is_live:
+            leg.end("canceled")
+    return DialOutcome("canceled", legs[-1])
+
+
+def connect(session: CallSession, leg: Leg, time_limit: int | None) -> DialOutcome:
+    """Answer `leg`, run its whisper, and bridge it unless the whisper hangs up."""
+    leg.rec.status = "in-progress"
+    leg.rec.start_time = utcnow()
+    leg.progress.report("answered", "in-progress")
+    bridged = True
+    if leg.target.url:
+        whisper = CallSession(session.emu, leg.rec, leg.person, whisper=True)
+        # A whisper that runs out of verbs connects the parties; one that hangs
+        # up (or fails) ends the leg unbridged. Twilio still reports
+        # DialCallStatus=completed then, with DialBridged=false.
+        bridged = whisper.run(leg.target.url, leg.target.method).reason == "end"
+    whisper_seconds = leg.rec.duration
+    if bridged:
+        session.rec.events.append(("bridged", leg.rec.to))
+        talk(session, leg, time_limit)
+    session.elapse(whisper_seconds)
+    leg.end("completed")
+    return DialOutcome("completed", leg, bridged=bridged, answered=True)
+
+
+def talk(session: CallSession, leg: Leg, time_limit: int | None) -> None:
+    """The bridged conversation: `talk_seconds`, really waited for in real time.
+
+    It ends early if either leg is hung up or redirected through the REST API;
+    a redirected child leg then walks its new document alone.
+    """
+    seconds = leg.phone.talk_seconds
+    if time_limit is not None:
+        seconds = min(seconds, time_limit)
+    if leg.phone.real_time:
+        started = time.monotonic()
+        if session.emu.sleep(seconds, session.rec.control, leg.rec.control):
+            seconds = math.ceil(time.monotonic() - started)
+    leg.rec.duration += seconds
+    session.elapse(seconds)
+    target = leg.rec.control.take_redirect()
+    if target is not None:
+        walker = CallSession(session.emu, leg.rec, leg.person)
+        walker.current_url = leg.target.url or ""
+        walker.run(target.url, target.method, target.twiml)
