@@ -77,6 +77,13 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "GATHER_TIMEOUT_SECONDS": number("GATHER_TIMEOUT_SECONDS", 6),
         # Longest problem description recorded, in seconds.
         "RECORDING_MAX_SECONDS": number("RECORDING_MAX_SECONDS", 120),
+        # Outgoing mail (unreachable notices, surveys). No host: mail is logged, not sent.
+        "SMTP_HOST": get("SMTP_HOST", ""),
+        "SMTP_PORT": number("SMTP_PORT", 25),
+        "SMTP_USERNAME": get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": get("SMTP_STARTTLS", "0") == "1",
+        "MAIL_FROM": get("MAIL_FROM", "Service Desk <servicedesk@localhost>"),
         # Prompt language for callers whose language is not known.
         "DEFAULT_LANGUAGE": get("DEFAULT_LANGUAGE", "en"),
         # Voice and BCP-47 code per language for <Say>.

@@ -5,8 +5,10 @@ the cron reconciler finds the same work in SQL and does it a few seconds later.
 """
 
 import logging
+from contextlib import AbstractContextManager, nullcontext
+from functools import cache
 
-from flask import current_app
+from flask import Flask, current_app, has_app_context
 from redis import Redis
 from rq import Queue, Retry
 
@@ -37,3 +39,16 @@ def enqueue(queue_name: str, function: str, *args, retry: Retry | None = None) -
         log.exception("could not enqueue %s on %s", function, queue_name)
         return False
     return True
+
+
+@cache
+def _worker_app() -> Flask:
+    """A worker process builds the app once, from its environment."""
+    from app import create_app
+
+    return create_app()
+
+
+def job_context() -> AbstractContextManager:
+    """The app context a job runs in: the current one (tests, CLI) or the worker's own."""
+    return nullcontext() if has_app_context() else _worker_app().app_context()

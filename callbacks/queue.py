@@ -4,7 +4,7 @@ The order is a SQL ``ORDER BY`` over the callback table, never a Redis list, so
 a flushed Redis or a restarted worker cannot lose anyone's place.
 """
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -74,3 +74,19 @@ def queue_callback(ticket: Ticket, phone: str, priority: int, language: str) -> 
         existing.priority = priority
         db.session.commit()
     return existing, False
+
+
+def reprioritise(callback_id: int, priority: int) -> bool:
+    """A manager's change of priority; the callback keeps its first-queued time.
+
+    Only an open callback can change; returns False otherwise.
+    """
+    if not 1 <= priority <= 4:
+        raise ValueError("priority is 1 (highest) to 4")
+    statement = (
+        update(Callback)
+        .where(Callback.id == callback_id, Callback.status.in_(OPEN_CALLBACK_STATUSES))
+        .values(priority=priority)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(statement).rowcount == 1

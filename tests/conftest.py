@@ -5,6 +5,8 @@ a real Redis database of its own, the app, and a live desk wired to the emulator
 suite on PostgreSQL, in a schema created for this run and dropped after it.
 """
 
+import email
+import email.policy
 import os
 import socket
 import threading
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask_migrate import upgrade
 from redis import Redis
@@ -66,7 +69,7 @@ def migrated(database_url, tmp_path_factory) -> str:
     """Run the Alembic migrations once: the schema under test is the one production gets."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(tmp_path_factory.mktemp("i"))})
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         db.engine.dispose()
     return database_url
 
@@ -215,3 +218,29 @@ def add_contact(name: str, number: str, company: str = "Brouwerij De Klok", cont
     db.session.add(contact)
     db.session.commit()
     return contact
+
+
+@dataclass
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on loopback and the mails it received."""
+
+    host: str
+    port: int
+    messages: list
+
+
+@pytest.fixture
+def mailbox(app) -> Iterator[Mailbox]:
+    messages: list = []
+
+    class Collect:
+        async def handle_DATA(self, server, session, envelope):
+            messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+    yield Mailbox("127.0.0.1", port, messages)
+    controller.stop()

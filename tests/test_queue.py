@@ -1,10 +1,11 @@
 from datetime import timedelta
 
+from app.contracts import includes_onsite, includes_out_of_hours
 from app.extensions import db
 from app.models import Callback, CallbackStatus, utcnow
 from app.tickets import SqlTicketStore
 from callbacks import lifecycle
-from callbacks.queue import next_due_statement, position, queue_callback, waiting
+from callbacks.queue import next_due_statement, position, queue_callback, reprioritise, waiting
 
 
 def queued(number: str, priority: int, minutes_ago: int = 0) -> Callback:
@@ -61,3 +62,21 @@ def test_a_finished_callback_does_not_block_a_new_one(app):
     ticket = SqlTicketStore().create(title="new problem", priority=3)
     fresh, created = queue_callback(ticket, "+32470000041", 3, "en")
     assert created and fresh.id != done.id
+
+
+def test_a_manager_can_move_a_callback_up_without_losing_its_first_queued_time(app):
+    early = queued("+32470000051", 3, minutes_ago=20)
+    late = queued("+32470000052", 3, minutes_ago=5)
+    assert reprioritise(late.id, 1)
+    db.session.commit()
+    db.session.refresh(late)
+    assert [c.id for c in waiting()] == [late.id, early.id]
+    assert late.queued_at < utcnow()
+    assert lifecycle.cancel(early.id)
+    db.session.commit()
+    assert not reprioritise(early.id, 1)
+
+
+def test_contracts_say_what_they_include():
+    assert includes_onsite("wise") and includes_onsite("magic") and not includes_onsite("basic")
+    assert includes_out_of_hours("magic") and not includes_out_of_hours("wise") and not includes_out_of_hours(None)
