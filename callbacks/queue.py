@@ -4,6 +4,8 @@ The order is a SQL ``ORDER BY`` over the callback table, never a Redis list, so
 a flushed Redis or a restarted worker cannot lose anyone's place.
 """
 
+from datetime import datetime
+
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -51,15 +53,20 @@ def open_callback_for(phone: str) -> Callback | None:
     ).first()
 
 
-def queue_callback(ticket: Ticket, phone: str, priority: int, language: str) -> tuple[Callback, bool]:
+def queue_callback(
+    ticket: Ticket, phone: str, priority: int, language: str, due_at: datetime | None = None
+) -> tuple[Callback, bool]:
     """Put a caller in the queue; returns (callback, created).
 
     One caller, one callback: a number that already has an open callback keeps
-    it and its place, and only its priority may go up.
+    it and its place, and only its priority may go up. ``due_at`` holds a
+    callback back (taken while the desk is closed: due at the next opening).
     """
     existing = open_callback_for(phone)
     if existing is None:
-        callback = Callback(ticket_id=ticket.id, phone=phone, priority=priority, language=language)
+        callback = Callback(
+            ticket_id=ticket.id, phone=phone, priority=priority, language=language, due_at=due_at or utcnow()
+        )
         db.session.add(callback)
         try:
             db.session.commit()
