@@ -8,7 +8,7 @@ numbers.
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -160,6 +160,10 @@ class Call(db.Model):
     recording_url: Mapped[str | None] = mapped_column(String(500))
     urgency: Mapped[str | None] = mapped_column(String(20))
     impact: Mapped[str | None] = mapped_column(String(20))
+    # What the provider transcribed of the problem description (English only).
+    transcript: Mapped[str | None] = mapped_column(Text)
+    # Out of hours, the caller chose the urgent line (Magic contracts).
+    urgent_line: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The number the caller is about to confirm for the callback.
     callback_phone: Mapped[str | None] = mapped_column(String(20))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
