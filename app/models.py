@@ -222,3 +222,104 @@ class CallbackAttempt(db.Model):
 
     callback: Mapped[Callback] = relationship()
     technician: Mapped[Technician] = relationship()
+
+
+class SyncState(StrEnum):
+    """How far a ticket mirrored in Autotask is pushed."""
+
+    PENDING = "pending"
+    SYNCED = "synced"
+
+
+class AutotaskTicket(db.Model):
+    """The Autotask ticket a local ticket mirrors (``TICKET_STORE=autotask``), and what is left to push."""
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), primary_key=True)
+    # Autotask's id of the ticket; None until a create is confirmed.
+    autotask_id: Mapped[int | None] = mapped_column(unique=True)
+    # Sent as the ticket's externalID: a create whose answer was lost is found by it, never sent twice.
+    reference: Mapped[str] = mapped_column(String(50), unique=True)
+    # The number a caller heard while Autotask was unreachable; it still finds the ticket afterwards.
+    provisional_number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    autotask_company_id: Mapped[int | None]
+    autotask_contact_id: Mapped[int | None]
+    sync_state: Mapped[str] = mapped_column(String(10), default=SyncState.PENDING, index=True)
+    # The local status Autotask last accepted.
+    pushed_status: Mapped[str | None] = mapped_column(String(20))
+    # A sync holds the ticket until then (compare-and-set); a failed sync waits until then.
+    lease_until: Mapped[datetime | None]
+    failures: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+    ticket: Mapped[Ticket] = relationship()
+
+
+class AutotaskNote(db.Model):
+    """A ticket note Autotask has; a note of a mirrored ticket without one is still to push."""
+
+    note_id: Mapped[int] = mapped_column(ForeignKey("ticket_note.id"), primary_key=True)
+    autotask_id: Mapped[int]
+
+
+class AutotaskPhone(db.Model):
+    """A phone number of an Autotask contact or company, normalised to E.164.
+
+    Autotask keeps phone numbers as free text; this index lets a caller ID find them.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    e164: Mapped[str] = mapped_column(String(20), index=True)
+    autotask_company_id: Mapped[int]
+    # None for a company's own number (switchboard, fax).
+    autotask_contact_id: Mapped[int | None]
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class SurveyState(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    NO_ADDRESS = "no_address"
+
+
+class Survey(db.Model):
+    """The satisfaction survey of a closed ticket: one per ticket, ever, rated at most once."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(10), default=SurveyState.QUEUED, index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str | None] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When a worker took it for sending; a send that never finished is retried after a while.
+    state_since: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    rating: Mapped[int | None]
+    rated_at: Mapped[datetime | None] = mapped_column(index=True)
+    comment: Mapped[str | None] = mapped_column(Text)
+    commented_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket] = relationship()
+
+
+class Role(StrEnum):
+    MANAGER = "manager"
+    TECHNICIAN = "technician"
+
+
+class User(UserMixin, db.Model):
+    """Someone who logs in to the board or the console, or a program holding an API token."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(12))
+    # A technician's account is theirs alone: the console shows this technician.
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("technician.id"), unique=True)
+    # SHA-256 of the API bearer token; the token itself is shown once and never stored.
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    technician: Mapped[Technician | None] = relationship()
