@@ -8,6 +8,7 @@ numbers.
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
