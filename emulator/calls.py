@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from emulator.phones import CallerInput
+from emulator.handsets import Handset
+from emulator.phones import CallerInput, Phone
 from emulator.progress import ProgressCallbacks
 from emulator.records import CallRecord, call_params, rfc2822, utcnow
 from emulator.twiml import CallSession
@@ -41,6 +42,8 @@ def run_inbound_call(emu: TwilioEmulator, rec: CallRecord, caller: CallerInput) 
     session = CallSession(emu, rec, caller, fallback=fallback)
     ended = session.run(emu.voice_url or "")
     rec.finish(ended.status)
+    if isinstance(caller, Handset):
+        caller.ended(rec)
     if emu.status_url:
         params = call_params(rec) | {
             "CallDuration": str(rec.duration),
@@ -58,20 +61,10 @@ def run_outbound_call(emu: TwilioEmulator, rec: CallRecord, request: OutboundReq
     )
     progress.report("initiated", "initiated")
     phone = emu.phone_for(rec.to, rec)
-    if phone.answer in ("busy", "failed"):
-        rec.finish(phone.answer)
-        progress.completed()
-        return
-    rec.status = "ringing"
-    progress.report("ringing", "ringing")
-    if phone.answer != "answer" or phone.ring_seconds >= request.timeout:
-        rec.finish("no-answer")
-        progress.completed()
-        return
-    emu.sleep(phone.ring_seconds, rec.control)
-    if rec.control.hangup_status or emu.stopping:
-        # Canceled through REST (or the emulator stopped) while ringing.
-        rec.finish("canceled")
+    callee = emu.handset(rec.to) if phone.interactive else CallerInput(phone.keys, phone.hangup_when_done)
+    pickup = ring_callee(emu, rec, progress, phone, callee, request.timeout)
+    if pickup != "answer":
+        rec.finish(pickup)
         progress.completed()
         return
     rec.status = "in-progress"
@@ -83,7 +76,31 @@ def run_outbound_call(emu: TwilioEmulator, rec: CallRecord, request: OutboundReq
     if redirect is not None:
         url, method, twiml = redirect.url, redirect.method, redirect.twiml
     fallback = (request.fallback_url, request.fallback_method) if request.fallback_url else None
-    callee = CallerInput(phone.keys, phone.hangup_when_done)
     ended = CallSession(emu, rec, callee, fallback=fallback).run(url, method, twiml)
     rec.finish(ended.status)
+    if isinstance(callee, Handset):
+        callee.ended(rec)
     progress.completed()
+
+
+def ring_callee(
+    emu: TwilioEmulator, rec: CallRecord, progress: ProgressCallbacks, phone: Phone, callee: CallerInput, timeout: int
+) -> str:
+    """Ring the called phone: "answer", or the call's final status (busy, failed, no-answer, canceled)."""
+    if isinstance(callee, Handset):
+        if callee.busy:
+            return "busy"
+        rec.status = "ringing"
+        progress.report("ringing", "ringing")
+        return callee.ring(rec, timeout, lambda: emu.stopping)
+    if phone.answer in ("busy", "failed"):
+        return phone.answer
+    rec.status = "ringing"
+    progress.report("ringing", "ringing")
+    if phone.answer != "answer" or phone.ring_seconds >= timeout:
+        return "no-answer"
+    emu.sleep(phone.ring_seconds, rec.control)
+    if rec.control.hangup_status or emu.stopping:
+        # Canceled through REST (or the emulator stopped) while ringing.
+        return "canceled"
+    return "answer"

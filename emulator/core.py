@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 from emulator.calls import OutboundRequest, run_inbound_call, run_outbound_call
+from emulator.handsets import Handset
 from emulator.phones import CallerInput, Phone, PhoneFactory
 from emulator.recordings import Recording, RecordingCallbacks, send_recording_callbacks
 from emulator.records import (
@@ -73,6 +74,7 @@ class TwilioEmulator:
         self.fail_rest: RestFault = None
         self.webhooks = Webhooks(auth_token, self._log_request, webhook_timeout)
         self._phones: dict[str, Phone] = {}
+        self._handsets: dict[str, Handset] = {}
         self._lock = threading.RLock()
         self._idle = threading.Condition(self._lock)
         self._background = 0
@@ -133,6 +135,17 @@ class TwilioEmulator:
             return self.phone_factory(call)
         return self.default_phone
 
+    def handset(self, number: str) -> Handset:
+        """The interactive phone of `number` (created on first use)."""
+        with self._lock:
+            return self._handsets.setdefault(number.strip(), Handset(number.strip()))
+
+    @property
+    def handsets(self) -> dict[str, Handset]:
+        """The interactive phones: numbers whose Phone is interactive."""
+        with self._lock:
+            return {number: self.handset(number) for number, phone in self._phones.items() if phone.interactive}
+
     @property
     def phones(self) -> dict[str, Phone]:
         """A copy of the numbers that have their own Phone."""
@@ -173,6 +186,31 @@ class TwilioEmulator:
             keys = self.phone_for(from_, rec).keys
         run_inbound_call(self, rec, CallerInput(keys, hangup_when_done))
         self._log_call(rec)
+        return rec
+
+    def call_from_handset(self, number: str, to: str | None = None) -> CallRecord | None:
+        """A person in the phone lab dials the desk from `number`; the call runs in the background.
+
+        None when that handset is already ringing or on a call.
+        """
+        handset = self.handset(number)
+        rec = CallRecord(
+            sid=new_sid("CA"),
+            direction="inbound",
+            from_=handset.number,
+            to=to or self.desk_number,
+            account_sid=self.account_sid,
+        )
+        if not handset.take(rec):
+            return None
+        with self._lock:
+            self.calls[rec.sid] = rec
+
+        def job() -> None:
+            run_inbound_call(self, rec, handset)
+            self._log_call(rec)
+
+        self.spawn(job, f"call-{rec.sid}")
         return rec
 
     def start_outbound_call(self, rec: CallRecord, request: OutboundRequest) -> None:

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+from emulator.handsets import Handset
 from emulator.phones import CallerInput, Phone
 from emulator.progress import ProgressCallbacks, parse_events
 from emulator.records import CallRecord, call_params, utcnow
 from emulator.twiml import CallSession, int_attr, method_of
 from emulator.webhooks import Document
+
+#: Twilio's longest call (the default Dial timeLimit): how long lab people may talk.
+MAX_CALL_SECONDS = 14400
+#: How often ringing legs are looked at.
+POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,8 @@ class Leg:
     def end(self, status: str) -> None:
         """Finish the leg and post its completed event."""
         self.rec.finish(status)
+        if isinstance(self.person, Handset):
+            self.person.ended(self.rec)
         self.progress.completed()
 
 
@@ -124,11 +133,14 @@ def open_leg(session: CallSession, target: Target, caller_id: str) -> Leg:
     progress = ProgressCallbacks(emu, rec, target.status_callback, target.status_callback_method, target.status_events)
     session.rec.events.append(("dial", target.number))
     progress.report("initiated", "initiated")
-    return Leg(target, rec, phone, CallerInput(phone.keys, phone.hangup_when_done), progress)
+    person = emu.handset(target.number) if phone.interactive else CallerInput(phone.keys, phone.hangup_when_done)
+    return Leg(target, rec, phone, person, progress)
 
 
 def ring(session: CallSession, legs: list[Leg], timeout: int, time_limit: int | None) -> DialOutcome:
     """Ring every leg at once; the first phone to pick up gets the call."""
+    if any(leg.person.interactive for leg in legs):
+        return ring_people(session, legs, timeout, time_limit)
     for leg in legs:
         if leg.phone.answer in ("busy", "failed"):
             leg.end(leg.phone.answer)
@@ -144,6 +156,68 @@ def ring(session: CallSession, legs: list[Leg], timeout: int, time_limit: int | 
     session.elapse(math.ceil(winner.phone.ring_seconds))
     # The first pick-up takes the call: Twilio hangs up the other legs at once,
     # even if the winner's whisper later declines.
+    for leg in legs:
+        if leg is not winner and leg.rec.is_live:
+            leg.end("canceled")
+    return connect(session, winner, time_limit)
+
+
+def ring_people(session: CallSession, legs: list[Leg], timeout: int, time_limit: int | None) -> DialOutcome:
+    """Ring legs of which some have a person deciding in real time; the first to pick up wins.
+
+    Each interactive leg rings in a thread of its own (``Handset.ring`` waits
+    for its person); scripted legs pick up after their ``ring_seconds``.
+    """
+    results: dict[int, str] = {}
+    cancel = threading.Event()
+    threads = []
+    for index, leg in enumerate(legs):
+        if isinstance(leg.person, Handset):
+            handset = leg.person
+
+            def wait(index: int = index, leg: Leg = leg, handset: Handset = handset) -> None:
+                results[index] = handset.ring(leg.rec, timeout, lambda: cancel.is_set() or session.emu.stopping)
+
+            leg.rec.status = "ringing"
+            leg.progress.report("ringing", "ringing")
+            threads.append(threading.Thread(target=wait, name=f"emulator-ring-{leg.rec.sid}", daemon=True))
+        elif leg.phone.answer in ("busy", "failed"):
+            leg.end(leg.phone.answer)
+        else:
+            leg.rec.status = "ringing"
+            leg.progress.report("ringing", "ringing")
+    for thread in threads:
+        thread.start()
+    started = time.monotonic()
+    winner = None
+    try:
+        while winner is None:
+            elapsed = time.monotonic() - started
+            for index, leg in enumerate(legs):
+                if not leg.rec.is_live:
+                    continue
+                if isinstance(leg.person, Handset):
+                    result = results.get(index)
+                    if result == "answer":
+                        winner = leg
+                        break
+                    if result is not None:
+                        leg.end(result)
+                elif leg.phone.answer == "answer" and elapsed >= leg.phone.ring_seconds:
+                    winner = leg
+                    break
+            if winner is not None:
+                break
+            if session.rec.control.pending or session.emu.stopping:
+                return caller_gone(legs)
+            if elapsed >= timeout or not any(leg.rec.is_live for leg in legs):
+                return nobody_answers(session, legs, timeout)
+            time.sleep(POLL_SECONDS)
+    finally:
+        cancel.set()
+        for thread in threads:
+            thread.join(timeout=2)
+    session.elapse(math.ceil(time.monotonic() - started))
     for leg in legs:
         if leg is not winner and leg.rec.is_live:
             leg.end("canceled")
@@ -196,13 +270,19 @@ def talk(session: CallSession, leg: Leg, time_limit: int | None) -> None:
     It ends early if either leg is hung up or redirected through the REST API;
     a redirected child leg then walks its new document alone.
     """
-    seconds = leg.phone.talk_seconds
+    # A person in the phone lab talks until someone hangs up.
+    seconds = MAX_CALL_SECONDS if leg.person.interactive else leg.phone.talk_seconds
     if time_limit is not None:
         seconds = min(seconds, time_limit)
-    if leg.phone.real_time:
+    if leg.phone.real_time or leg.person.interactive or session.person.interactive:
+        party = session.rec.from_ if session.rec.direction == "inbound" else session.rec.to
+        leg.person.connected(party)
+        session.person.connected(leg.rec.to)
         started = time.monotonic()
         if session.emu.sleep(seconds, session.rec.control, leg.rec.control):
             seconds = math.ceil(time.monotonic() - started)
+        leg.person.connected(None)
+        session.person.connected(None)
     leg.rec.duration += seconds
     session.elapse(seconds)
     target = leg.rec.control.take_redirect()

@@ -36,6 +36,8 @@ class Phone:
     ring_seconds: float = 0
     real_time: bool = False
     hangup_when_done: bool = True
+    # A person in the phone lab answers, listens and types (emulator.handsets).
+    interactive: bool = False
 
     def __post_init__(self) -> None:
         if self.answer not in ANSWERS:
@@ -46,12 +48,38 @@ class Phone:
 PhoneFactory = Callable[["CallRecord"], Phone]
 
 
+@dataclass(frozen=True)
+class Listening:
+    """What a call waits for from the person: keys for a <Gather>, speech for a <Record>."""
+
+    kind: Literal["keys", "record"]
+    finish_keys: str
+    num_digits: int | None
+    timeout: float
+
+
 class CallerInput:
-    """The inputs one person gives on one call, consumed one per input request."""
+    """The inputs one person gives on one call, consumed one per input request.
+
+    A scripted person answers at once and takes no real time; an interactive
+    one (``emulator.handsets.Handset``) overrides ``listen``, ``hear``,
+    ``connected`` and ``next`` to follow a person at a browser.
+    """
+
+    interactive = False
 
     def __init__(self, keys: Iterable[str], hangup_when_done: bool) -> None:
         self._items: deque[str] = deque(str(item) for item in keys)
         self.hangup_when_done = hangup_when_done
+
+    def listen(self, listening: Listening) -> None:
+        """A <Gather> or <Record> starts listening (before its prompts, so keys can cut them short)."""
+
+    def hear(self, seconds: float) -> None:
+        """A prompt of ``seconds`` is being played to the person."""
+
+    def connected(self, other: str | None) -> None:
+        """The call is bridged to ``other``; None when the bridge ends."""
 
     def next(self) -> str | None:
         """Return the next input: key presses and/or speech, "" for silence.

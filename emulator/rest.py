@@ -16,6 +16,7 @@ from emulator.calls import OutboundRequest
 from emulator.phones import Phone
 from emulator.progress import parse_events
 from emulator.records import API_VERSION, CallRecord, RedirectTarget, rfc2822, utcnow
+from emulator.twiml import DTMF_KEYS
 
 if TYPE_CHECKING:
     from werkzeug.serving import BaseWSGIServer
@@ -88,6 +89,9 @@ class RestApi:
             ("/_emulator/phones/<path:number>", self.control_set_phone, ["PUT"]),
             ("/_emulator/messages", self.control_list_messages, ["GET"]),
             ("/_emulator/requests", self.control_list_requests, ["GET"]),
+            ("/_emulator/handsets", self.control_list_handsets, ["GET"]),
+            ("/_emulator/handsets/<number>", self.control_handset, ["GET"]),
+            ("/_emulator/handsets/<number>/<action>", self.control_handset_action, ["POST"]),
         ]
         for rule, view, methods in rules:
             self.app.add_url_rule(rule, view.__name__, view, methods=methods)
@@ -337,6 +341,45 @@ class RestApi:
     def control_list_requests(self) -> Response:
         """Every webhook request the emulator made."""
         return jsonify(list(self.emu.requests))
+
+    # -- interactive phones (the phone lab) -----------------------------------
+
+    def control_list_handsets(self) -> Response:
+        """Every interactive phone and what is happening on it."""
+        return jsonify({number: handset.state() for number, handset in self.emu.handsets.items()})
+
+    def control_handset(self, number: str) -> tuple[Response, int]:
+        """One interactive phone."""
+        handset = self.emu.handsets.get(number.strip())
+        if handset is None:
+            return jsonify({"error": f"{number} is not an interactive phone"}), 404
+        return jsonify(handset.state()), 200
+
+    def control_handset_action(self, number: str, action: str) -> tuple[Response, int]:
+        """What the person does: call, answer, decline, hangup, keys {"keys"}, speech {"text"}."""
+        handset = self.emu.handsets.get(number.strip())
+        if handset is None:
+            return jsonify({"error": f"{number} is not an interactive phone"}), 404
+        data = request.get_json(silent=True)
+        data = data if isinstance(data, dict) else {}
+        if action == "call":
+            rec = self.emu.call_from_handset(handset.number, data.get("to") or None)
+            if rec is None:
+                return jsonify({"error": "this phone is already ringing or on a call"}), 409
+            return jsonify({"sid": rec.sid}), 201
+        if action in ("answer", "decline", "hangup"):
+            done = {"answer": handset.answer, "decline": handset.decline, "hangup": handset.hang_up}[action]()
+            if not done:
+                return jsonify({"error": f"nothing to {action} on this phone"}), 409
+            return jsonify(handset.state()), 200
+        if action == "keys":
+            keys = str(data.get("keys", ""))
+            if not keys or any(key not in DTMF_KEYS for key in keys):
+                return jsonify({"error": "keys are digits, * and #"}), 400
+            return jsonify({"accepted": handset.press(keys)}), 200
+        if action == "speech":
+            return jsonify({"accepted": handset.speak(str(data.get("text", "")))}), 200
+        return jsonify({"error": f"unknown action {action}"}), 404
 
 
 def create_app(emu: TwilioEmulator) -> Flask:

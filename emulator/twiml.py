@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urljoin
 
-from emulator.phones import CallerInput, speak_then_press, spoken_seconds, type_keys
+from emulator.phones import CallerInput, Listening, speak_then_press, spoken_seconds, type_keys
 from emulator.recordings import Recording, RecordingCallbacks
 from emulator.records import RedirectTarget, call_params
 from emulator.webhooks import Document, WebhookError, parse_twiml
@@ -217,6 +217,7 @@ class CallSession:
         for _ in range(max(1, int_attr(verb, "loop", 1) or 1)):
             self.rec.heard.append(text)
             self.elapse(spoken_seconds(text))
+            self.person.hear(spoken_seconds(text))
 
     def play(self, verb: ET.Element, doc: Document) -> None:
         """<Play>: heard as "[play <url>]" (or the DTMF digits it sends)."""
@@ -225,13 +226,19 @@ class CallSession:
         for _ in range(max(1, int_attr(verb, "loop", 1) or 1)):
             self.rec.heard.append(heard)
             self.elapse(PLAY_SECONDS)
+            self.person.hear(PLAY_SECONDS)
 
     def pause(self, verb: ET.Element, doc: Document) -> None:
         """<Pause>: silence for `length` seconds."""
         self.elapse(int_attr(verb, "length", 1) or 0)
+        self.person.hear(int_attr(verb, "length", 1) or 0)
 
     def gather(self, verb: ET.Element, doc: Document) -> Document | None:
         """<Gather>: prompts, then one input item from the person on the line."""
+        timeout = int_attr(verb, "timeout", 5) or 5
+        finish_on_key = verb.get("finishOnKey", "#")
+        # Listening starts with the prompts: a key pressed during them cuts them short.
+        self.person.listen(Listening("keys", finish_on_key, int_attr(verb, "numDigits", None), timeout))
         for child in verb:
             if child.tag not in ("Say", "Play", "Pause"):
                 self.invalid(doc, f"<{child.tag}> cannot be nested in <Gather>")
@@ -240,11 +247,10 @@ class CallSession:
         if item is None:
             # Hanging up during a <Gather> ends the call; no action request.
             self.person_hangs_up()
-        timeout = int_attr(verb, "timeout", 5) or 5
         if "speech" in verb.get("input", "dtmf") and item.strip(DTMF_KEYS + " "):
             return self.gather_speech(verb, doc, item, timeout)
         keys = "".join(key for key in item if key in DTMF_KEYS)
-        entry = type_keys(keys, verb.get("finishOnKey", "#"), int_attr(verb, "numDigits", None))
+        entry = type_keys(keys, finish_on_key, int_attr(verb, "numDigits", None))
         self.rec.events.append(("gather", f"digits={entry.digits}"))
         self.elapse(len(keys) + (timeout if entry.timed_out else 0))
         # Twilio treats "timed out with nothing" and "pressed only finishOnKey"
@@ -269,11 +275,13 @@ class CallSession:
             self.rec.heard.append("[beep]")
         action = urljoin(doc.url, verb.get("action", ""))
         callbacks = RecordingCallbacks.from_verb(verb, doc.url)
+        finish_keys = verb.get("finishOnKey", "1234567890*#")
+        timeout = int_attr(verb, "timeout", 5) or 5
+        self.person.listen(Listening("record", finish_keys, None, timeout))
         item = self.person.next()
         if item is None:
             self.record_hangup(verb, action, callbacks)
-        speech, key = speak_then_press(item, verb.get("finishOnKey", "1234567890*#"))
-        timeout = int_attr(verb, "timeout", 5) or 5
+        speech, key = speak_then_press(item, finish_keys)
         if not speech and not key:
             # Twilio does not request the action URL for an empty recording;
             # the call continues with the next verb.
