@@ -7,9 +7,11 @@ that only work with the local emulator.
 """
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+from app.opening_hours import parse_hours
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,6 +28,22 @@ def parse_priority_matrix(raw: str) -> dict[tuple[str, str], int]:
         urgency, _, impact = key.partition(":")
         matrix[(urgency, impact)] = int(priority)
     return matrix
+
+
+def parse_pairs(raw: str) -> dict[str, str]:
+    """``nl=a,fr=b`` → {"nl": "a", "fr": "b"}."""
+    return dict(pair.strip().split("=", 1) for pair in raw.split(",") if "=" in pair)
+
+
+def parse_targets(raw: str) -> dict[int, int]:
+    """``1=15,2=30`` → {1: 15, 2: 30}: minutes per priority."""
+    return {int(key): int(value) for key, _, value in (pair.strip().partition("=") for pair in raw.split(","))}
+
+
+def parse_aging(raw: str) -> dict[int, int]:
+    """``3=120,4=480`` -> {3: 120, 4: 480}: minutes per priority before it moves up a level; "" is no aging."""
+    pairs = (pair.strip().partition("=") for pair in raw.split(",") if pair.strip())
+    return {int(priority): int(minutes) for priority, _, minutes in pairs}
 
 
 def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
@@ -73,10 +91,63 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "STALE_OFFER_SECONDS": number("STALE_OFFER_SECONDS", 90),
         # A callback call with no provider news for this long is closed by the reconciler.
         "STALE_CALL_SECONDS": number("STALE_CALL_SECONDS", 3 * 3600),
+        # An offer whose technician was never rung (the dispatcher died after the claim) is undone after this.
+        "UNRUNG_OFFER_SECONDS": number("UNRUNG_OFFER_SECONDS", 40),
+        # Seconds between two reconciler sweeps (the cron process); keep it at 30 or less.
+        "RECONCILE_SECONDS": number("RECONCILE_SECONDS", 10),
+        # Seconds a callback waits for a technician who speaks its language before anyone may take it.
+        "LANGUAGE_FALLBACK_SECONDS": number("LANGUAGE_FALLBACK_SECONDS", 300),
+        # Seconds before a callback a technician skipped may be offered to that technician again.
+        "SKIP_COOLDOWN_SECONDS": number("SKIP_COOLDOWN_SECONDS", 300),
+        # Aging: minutes per priority after which a waiting callback sorts one level higher ("" = off).
+        "AGING_MINUTES": parse_aging(get("AGING_MINUTES", "")),
+        # Time-to-callback target per priority, in minutes: the board's "within target" share.
+        "CALLBACK_TARGET_MINUTES": parse_targets(get("CALLBACK_TARGET_MINUTES", "1=15,2=30,3=120,4=480")),
         # Seconds the IVR waits for a key before repeating a menu.
         "GATHER_TIMEOUT_SECONDS": number("GATHER_TIMEOUT_SECONDS", 6),
         # Longest problem description recorded, in seconds.
         "RECORDING_MAX_SECONDS": number("RECORDING_MAX_SECONDS", 120),
+        # Where tickets live: "sql" (the desk's own database) or "autotask" (Autotask PSA, mirrored locally).
+        "TICKET_STORE": get("TICKET_STORE", "sql"),
+        # The Autotask API user's credentials (Admin > Resources, security level "API User").
+        "AUTOTASK_USERNAME": get("AUTOTASK_USERNAME", ""),
+        "AUTOTASK_SECRET": get("AUTOTASK_SECRET", ""),
+        "AUTOTASK_INTEGRATION_CODE": get("AUTOTASK_INTEGRATION_CODE", ""),
+        # Autotask's zone discovery; the answer (the tenant's API host) is cached per process.
+        "AUTOTASK_ZONE_URL": get(
+            "AUTOTASK_ZONE_URL", "https://webservices.autotask.net/atservicesrest/v1.0/zoneInformation"
+        ),
+        # The API root (".../ATServicesRest/V1.0/"), to skip zone discovery; empty to discover it.
+        "AUTOTASK_API_URL": get("AUTOTASK_API_URL", ""),
+        # Seconds a job waits for one Autotask answer.
+        "AUTOTASK_TIMEOUT_SECONDS": float(get("AUTOTASK_TIMEOUT_SECONDS", "10")),
+        # Seconds all Autotask calls together may take while a caller waits; then the ticket is pushed later.
+        "AUTOTASK_CALLER_SECONDS": float(get("AUTOTASK_CALLER_SECONDS", "5")),
+        # Autotask status label for each desk status (picklist ids are read from the instance, never set here).
+        "AUTOTASK_STATUS_LABELS": parse_mapping(
+            get(
+                "AUTOTASK_STATUS_LABELS",
+                "new=New,in_progress=In Progress,waiting_customer=Waiting Customer,resolved=Complete,closed=Complete",
+            )
+        ),
+        # Autotask priority label for each desk priority (1 is the highest).
+        "AUTOTASK_PRIORITY_LABELS": parse_mapping(
+            get("AUTOTASK_PRIORITY_LABELS", "1=Critical,2=High,3=Medium,4=Low"), key=int
+        ),
+        # Source and queue labels of tickets opened by phone ("" leaves the field to Autotask's defaults).
+        "AUTOTASK_SOURCE_LABEL": get("AUTOTASK_SOURCE_LABEL", "Phone"),
+        "AUTOTASK_QUEUE_LABEL": env.get("AUTOTASK_QUEUE_LABEL", "Level I Support"),
+        # Note type and publish labels of the notes the desk writes on Autotask tickets.
+        "AUTOTASK_NOTE_TYPE_LABEL": get("AUTOTASK_NOTE_TYPE_LABEL", "Task Notes"),
+        "AUTOTASK_NOTE_PUBLISH_LABEL": get("AUTOTASK_NOTE_PUBLISH_LABEL", "Internal Only"),
+        # Autotask company of callers whose number matches no company (0 is the desk's own company).
+        "AUTOTASK_DEFAULT_COMPANY_ID": number("AUTOTASK_DEFAULT_COMPANY_ID", 0),
+        # Hours until a new ticket is due, per desk priority (Autotask requires a due date).
+        "AUTOTASK_DUE_HOURS": parse_mapping(get("AUTOTASK_DUE_HOURS", "1=4,2=8,3=24,4=72"), key=int, value=int),
+        # Seconds Autotask's picklists (entityInformation/fields) are cached per process.
+        "AUTOTASK_CACHE_SECONDS": number("AUTOTASK_CACHE_SECONDS", 3600),
+        # Seconds a satisfaction survey's rating links stay valid (30 days).
+        "SURVEY_TOKEN_MAX_AGE": number("SURVEY_TOKEN_MAX_AGE", 30 * 86400),
         # Outgoing mail (unreachable notices, surveys). No host: mail is logged, not sent.
         "SMTP_HOST": get("SMTP_HOST", ""),
         "SMTP_PORT": number("SMTP_PORT", 25),
@@ -84,9 +155,21 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "SMTP_PASSWORD": get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": get("SMTP_STARTTLS", "0") == "1",
         "MAIL_FROM": get("MAIL_FROM", "Service Desk <servicedesk@localhost>"),
-        # Prompt language for callers whose language is not known.
-        "DEFAULT_LANGUAGE": get("DEFAULT_LANGUAGE", "en"),
-        # Voice and BCP-47 code per language for <Say>.
-        "SAY_VOICE": {"nl": "Polly.Lotte", "fr": "Polly.Celine", "en": "Polly.Amy"},
-        "SAY_LANGUAGE": {"nl": "nl-BE", "fr": "fr-BE", "en": "en-GB"},
+        # Prompt language when the caller does not choose one (and of the safe path).
+        "DEFAULT_LANGUAGE": get("DEFAULT_LANGUAGE", "nl"),
+        # <Say> voice and BCP-47 code per language: Belgian Dutch and French, British English.
+        "SAY_VOICE": parse_pairs(
+            get("SAY_VOICES", "nl=Polly.Lisa-Neural,fr=Polly.Isabelle-Neural,en=Polly.Amy-Neural")
+        ),
+        "SAY_LANGUAGE": parse_pairs(get("SAY_LANGUAGES", "nl=nl-BE,fr=fr-BE,en=en-GB")),
+        # Weekly opening hours, Europe/Brussels: "mon-fri 08:00-18:00; sat 09:00-12:00".
+        "OPENING_HOURS": parse_hours(get("OPENING_HOURS", "mon-fri 08:00-18:00")),
+        # Country whose public holidays close the desk ("" for none).
+        "PUBLIC_HOLIDAYS": env.get("PUBLIC_HOLIDAYS", "BE"),
     }
+
+
+def parse_mapping(raw: str, key: Callable[[str], Any] = str, value: Callable[[str], Any] = str) -> dict:
+    """``a=x,b=y`` as a dict, keys and values converted by ``key`` and ``value``."""
+    pairs = (pair.partition("=") for pair in raw.split(",") if pair.strip())
+    return {key(name.strip()): value(mapped.strip()) for name, _, mapped in pairs}

@@ -44,3 +44,22 @@ def spoken_ticket_number(language: str, number: str) -> str:
     """``T20261127.0042`` as ``T, 2 0 2 6 1 1 2 7, dot, 0 0 4 2``: digit by digit."""
     day, _, counter = number[1:].partition(".")
     return f"T, {' '.join(day)}, {text(language, 'ticket_dot')}, {' '.join(counter)}"
+
+
+def message(language: str, key: str, **values: object) -> str:
+    """A text message (SMS) in the caller's language."""
+    return _catalog(language)["messages"][key].format(**values)
+
+
+def weekday(language: str, index: int) -> str:
+    """Monday is 0, as in ``datetime.weekday()``."""
+    return _catalog(language)["weekdays"]["names"][index]
+
+
+def when(language: str, kind: str, **values: object) -> str:
+    """A moment as said to a caller: ``today`` / ``tomorrow`` / ``weekday`` / ``soon``, with its time."""
+    phrases = _catalog(language)["when"]
+    if "hour" in values:
+        clock = "time_full_hour" if values["minute"] == 0 else "time"
+        values["time"] = phrases[clock].format(hour=values["hour"], minute=values["minute"])
+    return phrases[kind].format(**values)

@@ -7,17 +7,22 @@ and every side effect (ticket, callback) is keyed so a replay repeats nothing.
 """
 
 import logging
+from datetime import datetime
 
 from flask import Blueprint, current_app, request
+from sqlalchemy import select, update
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import phone
+from app import opening_hours, phone
+from app.contracts import includes_out_of_hours
 from app.extensions import db
-from app.models import Call, Outcome, Ticket
+from app.models import Call, Callback, CallbackStatus, Outcome, Ticket
+from app.notifications import queue_text
 from app.telephony import public_url
 from app.tickets import ticket_store
-from callbacks import attempts, jobs, rescue
-from callbacks.queue import position, queue_callback
+from callbacks import attempts, jobs, lifecycle, rescue
+from callbacks.estimate import wait_prompt
+from callbacks.queue import open_callback_for, position, queue_callback
 from ivr import catalog
 from ivr.calls import call_ended, current_call
 from ivr.twiml import answer, attempt_number, menu, say_goodbye, speak
@@ -30,6 +35,10 @@ bp = Blueprint("ivr", __name__, url_prefix="/voice")
 
 #: Misses allowed when keying a ticket number before going on as a new problem.
 TICKET_NUMBER_MISSES = 3
+#: Keys of the language menu.
+LANGUAGE_KEYS = {"1": "nl", "2": "fr", "3": "en"}
+#: Longest ticket title taken from a transcript.
+TITLE_LENGTH = 80
 
 
 def rescued_call() -> VoiceResponse:
@@ -69,21 +78,58 @@ def repeat(call: Call, prompt: str, action: str, **values: object):
     return answer(menu(VoiceResponse(), call.language, prompt, action, attempt=1, **values))
 
 
-# --- Opening: welcome and main menu -----------------------------------------------------------
+# --- Opening: language, welcome, hours, an open callback, main menu -----------------------------
 
 
 @bp.post("/incoming")
 @caller_webhook
 def incoming():
     call = current_call(request.form)
-    twiml = VoiceResponse()
+    if call.contact is not None and call.contact.language in catalog.languages():
+        return answer(greet(VoiceResponse(), call))
+    return answer(language_menu(VoiceResponse(), attempt=0))
+
+
+def language_menu(twiml: VoiceResponse, attempt: int) -> VoiceResponse:
+    """Each option in its own language and voice: "Voor Nederlands, druk 1. Pour le français…"."""
+    url = public_url(f"/voice/language?try={attempt}")
+    gather = twiml.gather(action=url, num_digits=1, timeout=current_app.config["GATHER_TIMEOUT_SECONDS"])
+    for language in LANGUAGE_KEYS.values():
+        speak(gather, language, "language_choice")
+    twiml.redirect(url)
+    return twiml
+
+
+@bp.post("/language")
+@caller_webhook
+def language():
+    call = current_call(request.form)
+    key = choice("".join(LANGUAGE_KEYS), default="")
+    if key is None:
+        return answer(language_menu(VoiceResponse(), attempt=1))
+    call.language = LANGUAGE_KEYS.get(key, current_app.config["DEFAULT_LANGUAGE"])
+    db.session.commit()
+    return answer(greet(VoiceResponse(), call))
+
+
+def greet(twiml: VoiceResponse, call: Call) -> VoiceResponse:
+    """Welcome (by name for a known contact), then what this caller needs first."""
     speak(twiml, call.language, "welcome")
     if call.contact is not None:
         if call.contact.company is not None:
             speak(twiml, call.language, "greeting_known", name=call.contact.name, company=call.contact.company.name)
         else:
             speak(twiml, call.language, "greeting_known_no_company", name=call.contact.name)
-    return answer(menu(twiml, call.language, "main_menu", "/voice/main-menu"))
+    waiting_callback = open_callback_for(call.from_e164) if call.from_e164 else None
+    if waiting_callback is not None:
+        return open_callback_menu(twiml, call, waiting_callback, attempt=0)
+    return main_menu_or_closed(twiml, call)
+
+
+def main_menu_or_closed(twiml: VoiceResponse, call: Call) -> VoiceResponse:
+    if not opening_hours.is_open():
+        return closed(twiml, call)
+    return menu(twiml, call.language, "main_menu", "/voice/main-menu")
 
 
 @bp.post("/main-menu")
@@ -95,7 +141,82 @@ def main_menu():
         return repeat(call, "main_menu", "/voice/main-menu")
     if key == "1":
         return answer(ask_ticket_number(VoiceResponse(), call, misses=0))
-    return answer(ask_problem(call))
+    return answer(ask_problem(VoiceResponse(), call))
+
+
+# --- A caller who is already in the queue ---------------------------------------------------------
+
+
+def open_callback_menu(twiml: VoiceResponse, call: Call, callback: Callback, attempt: int) -> VoiceResponse:
+    """Keep your place, cancel, or another question (cancel only while still waiting)."""
+    if callback.status == CallbackStatus.WAITING:
+        return menu(
+            twiml, call.language, "open_callback_menu", "/voice/open-callback", attempt, position=position(callback)
+        )
+    return menu(twiml, call.language, "open_callback_soon_menu", "/voice/open-callback", attempt)
+
+
+@bp.post("/open-callback")
+@caller_webhook
+def open_callback():
+    call = current_call(request.form)
+    callback = open_callback_for(call.from_e164) if call.from_e164 else None
+    if callback is None:
+        return answer(main_menu_or_closed(VoiceResponse(), call))
+    key = choice("123" if callback.status == CallbackStatus.WAITING else "13", default="1")
+    if key is None:
+        return answer(open_callback_menu(VoiceResponse(), call, callback, attempt=1))
+    twiml = VoiceResponse()
+    if key == "3":
+        return answer(main_menu_or_closed(twiml, call))
+    if key == "2":
+        cancelled = lifecycle.cancel(callback.id)
+        db.session.commit()
+        if cancelled:
+            ticket_store().add_note(callback.ticket, "The caller cancelled the callback by phone.")
+        return answer(
+            say_goodbye(twiml, call.language, "callback_cancelled" if cancelled else "callback_not_cancelled")
+        )
+    speak(twiml, call.language, "keep_place")
+    return answer(say_goodbye(twiml, call.language))
+
+
+# --- Closed: a message for everyone, the urgent line for contracts that include it -----------------
+
+
+def closed(twiml: VoiceResponse, call: Call) -> VoiceResponse:
+    speak(twiml, call.language, "closed", when=spoken_when(call.language, opening_hours.next_opening()))
+    company = call.contact.company if call.contact else None
+    if company is not None and includes_out_of_hours(company.contract):
+        return menu(twiml, call.language, "closed_urgent_menu", "/voice/closed-menu")
+    return ask_problem(twiml, call)
+
+
+@bp.post("/closed-menu")
+@caller_webhook
+def closed_menu():
+    call = current_call(request.form)
+    key = choice("12", default="2")
+    if key is None:
+        return repeat(call, "closed_urgent_menu", "/voice/closed-menu")
+    if key == "1":
+        call.urgent_line = True
+        call.urgency = "cannot_work"
+        db.session.commit()
+        return answer(menu(VoiceResponse(), call.language, "impact_menu", "/voice/impact"))
+    return answer(ask_problem(VoiceResponse(), call))
+
+
+def spoken_when(language: str, moment: datetime | None) -> str:
+    """ "today at 8:00", "tomorrow at 8:00", "on Monday at 8:00" — in the caller's language."""
+    if moment is None:
+        return catalog.when(language, "soon")
+    today = opening_hours.local().date()
+    days_ahead = (moment.date() - today).days
+    kind = {0: "today", 1: "tomorrow"}.get(days_ahead, "weekday")
+    return catalog.when(
+        language, kind, day=catalog.weekday(language, moment.weekday()), hour=moment.hour, minute=moment.minute
+    )
 
 
 # --- Existing ticket ------------------------------------------------------------------------------
@@ -126,7 +247,7 @@ def ticket_number():
     if ticket is None:
         misses = (int(request.args.get("misses", "0")) if request.args.get("misses", "").isdigit() else 0) + 1
         if misses >= TICKET_NUMBER_MISSES:
-            return answer(ask_problem(call))
+            return answer(ask_problem(VoiceResponse(), call))
         twiml = VoiceResponse()
         speak(twiml, call.language, "ticket_not_found")
         return answer(ask_ticket_number(twiml, call, misses))
@@ -155,7 +276,7 @@ def ticket_menu():
     if key is None:
         return repeat(call, "ticket_menu", "/voice/ticket-menu")
     if key == "3":
-        return answer(menu(VoiceResponse(), call.language, "main_menu", "/voice/main-menu"))
+        return answer(main_menu_or_closed(VoiceResponse(), call))
     if key == "2":
         call.urgency = "cannot_work"
         db.session.commit()
@@ -166,15 +287,17 @@ def ticket_menu():
 # --- New problem: description, then urgency ------------------------------------------------------
 
 
-def ask_problem(call: Call) -> VoiceResponse:
-    twiml = VoiceResponse()
+def ask_problem(twiml: VoiceResponse, call: Call) -> VoiceResponse:
     speak(twiml, call.language, "record_problem")
+    # The provider transcribes English only; other languages keep the recording alone.
+    transcription = {"transcribe": True, "transcribe_callback": public_url("/voice/transcription")}
     twiml.record(
         action=public_url("/voice/recorded"),
         finish_on_key="#",
         max_length=current_app.config["RECORDING_MAX_SECONDS"],
         play_beep=True,
         recording_status_callback=public_url("/voice/recording"),
+        **(transcription if call.language == "en" else {}),
     )
     # The provider skips the action of an empty recording and goes on here.
     twiml.redirect(public_url("/voice/recorded"))
@@ -228,7 +351,8 @@ def open_ticket(call: Call) -> Ticket:
     priority = priority_for(call.urgency, call.impact)
     store = ticket_store()
     if call.ticket is not None:
-        if priority < call.ticket.priority:
+        # Only what the caller just said can raise an existing ticket's priority.
+        if call.urgency and call.impact and priority < call.ticket.priority:
             call.ticket.priority = priority
             store.add_note(
                 call.ticket, f"Caller reports by phone: {call.urgency}, {call.impact}; priority P{priority}."
@@ -236,7 +360,7 @@ def open_ticket(call: Call) -> Ticket:
         return call.ticket
     ticket = store.create(
         origin_call_sid=call.sid,
-        title="Problem reported by phone",
+        title=headline(call.transcript) if call.transcript else "Problem reported by phone",
         caller_phone=call.from_e164,
         contact_id=call.contact_id,
         company_id=call.contact.company_id if call.contact else None,
@@ -244,8 +368,15 @@ def open_ticket(call: Call) -> Ticket:
         urgency=call.urgency,
         impact=call.impact,
         recording_url=call.recording_url,
+        description=call.transcript or "",
     )
     call.ticket_id = ticket.id
+    db.session.commit()
+    # The transcript may have landed while the ticket was being opened. Locking the call row
+    # waits for a transcription webhook that is writing it, so one of the two always sees both.
+    transcript = db.session.scalar(select(Call.transcript).where(Call.id == call.id).with_for_update())
+    if transcript and not ticket.description:
+        ticket.description, ticket.title = transcript, headline(transcript)
     db.session.commit()
     return ticket
 
@@ -301,18 +432,36 @@ def keyed_number():
 
 
 def finish_in_queue(call: Call) -> VoiceResponse:
-    """Queue the callback (once per caller) and tell the caller their place."""
+    """Queue the callback (once per caller), confirm by SMS, and tell the caller their place."""
     ticket = open_ticket(call)
-    callback, created = queue_callback(ticket, call.callback_phone, ticket.priority, call.language)
+    next_opening = None if opening_hours.is_open() else opening_hours.next_opening()
+    due_at = opening_hours.as_utc(next_opening) if next_opening else None
+    callback, created = queue_callback(ticket, call.callback_phone, ticket.priority, call.language, due_at=due_at)
     call.callback_id = callback.id
     db.session.commit()
     if created:
         jobs.trigger_dispatch()
+        confirm_by_sms(call, ticket)
     twiml = VoiceResponse()
     if callback.priority == 1:
         speak(twiml, call.language, "urgent_front_of_queue")
-    speak(twiml, call.language, "queued", position=position(callback))
+    place = position(callback)
+    speak(twiml, call.language, "queued", position=place)
+    wait = wait_prompt(callback, place)
+    speak(twiml, call.language, wait, when=spoken_when(call.language, next_opening or opening_hours.next_opening()))
     return say_goodbye(twiml, call.language)
+
+
+def confirm_by_sms(call: Call, ticket: Ticket) -> None:
+    """A mobile caller gets the ticket number and the callback promise in writing (never blocks the call)."""
+    mobile = next(
+        (number for number in (call.from_e164, call.callback_phone) if number and phone.is_mobile(number)), None
+    )
+    if mobile is not None:
+        body = catalog.message(
+            call.language, "sms_queued", ticket=ticket.number, phone=phone.display(call.callback_phone)
+        )
+        queue_text(mobile, body)
 
 
 # --- Provider callbacks: status, recordings, fallback ---------------------------------------------
@@ -360,6 +509,29 @@ def recording():
             call.ticket.recording_url = url
         db.session.commit()
     return answer(hang_up())
+
+
+@bp.post("/transcription")
+@provider_webhook(on_error=hang_up)
+def transcription():
+    """The provider's transcript of the problem description: the ticket's description and title."""
+    call = current_call(request.form)
+    text = request.form.get("TranscriptionText", "").strip()[:4000]
+    if text and request.form.get("TranscriptionStatus", "completed") == "completed":
+        call.transcript = text
+        db.session.flush()  # holds the call row until commit: see open_ticket
+        db.session.execute(
+            update(Ticket)
+            .where(Ticket.origin_call_sid == call.sid, Ticket.description == "")
+            .values(description=text, title=headline(text))
+        )
+        db.session.commit()
+    return answer(hang_up())
+
+
+def headline(text: str) -> str:
+    """A ticket title from what the caller said: the first words, cut at a word boundary."""
+    return text if len(text) <= TITLE_LENGTH else text[:TITLE_LENGTH].rsplit(" ", 1)[0] + "…"
 
 
 @bp.post("/fallback")

@@ -8,6 +8,7 @@ suite on PostgreSQL, in a schema created for this run and dropped after it.
 import email
 import email.policy
 import os
+import re
 import socket
 import threading
 import uuid
@@ -29,6 +30,7 @@ from app import create_app
 from app.extensions import db
 from app.models import Company, Contact, ContactPhone, Technician, TechnicianState
 from app.queueing import QUEUES, redis_connection
+from autotask_standin import AutotaskStandIn
 from emulator import TwilioEmulator
 
 AUTH_TOKEN = "test-auth-token"
@@ -84,6 +86,8 @@ def settings(database_url: str, instance: Path, **extra) -> dict:
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "PUBLIC_BASE_URL": "http://desk.test",
         "DEFAULT_LANGUAGE": "en",
+        "OPENING_HOURS": "mon-sun 00:00-24:00",
+        "PUBLIC_HOLIDAYS": "",
         "WRAP_UP_SECONDS": "0",
         "RETRY_INTERVAL_SECONDS": "600",
     }
@@ -177,7 +181,13 @@ class Desk:
 
 
 @pytest.fixture
-def desk(monkeypatch, migrated, tmp_path, redis) -> Iterator[Desk]:
+def desk_settings() -> dict:
+    """Extra settings for the ``desk`` fixture; a test module overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def desk(monkeypatch, migrated, tmp_path, redis, desk_settings) -> Iterator[Desk]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     emulator = TwilioEmulator(
@@ -189,7 +199,9 @@ def desk(monkeypatch, migrated, tmp_path, redis) -> Iterator[Desk]:
         fallback_url=f"{url}/voice/fallback",
     )
     emulator.start()
-    app = build_app(monkeypatch, migrated, tmp_path, PUBLIC_BASE_URL=url, TWILIO_API_BASE_URL=emulator.base_url)
+    app = build_app(
+        monkeypatch, migrated, tmp_path, PUBLIC_BASE_URL=url, TWILIO_API_BASE_URL=emulator.base_url, **desk_settings
+    )
     empty_tables(app)
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -244,3 +256,45 @@ def mailbox(app) -> Iterator[Mailbox]:
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
     yield Mailbox("127.0.0.1", port, messages)
     controller.stop()
+
+
+PASSWORD = "correct-horse"
+
+
+def add_user(username: str, role: str = "manager", technician: Technician | None = None, password: str = PASSWORD):
+    """An account for the board, console or API."""
+    from app.accounts import add_user as create
+
+    return create(username, password, role, technician)
+
+
+def csrf_token_of(html: str) -> str:
+    """The CSRF token a page carries (in its meta tag)."""
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def log_in(client, username: str, password: str = PASSWORD):
+    """Log in through the login form, CSRF token included; returns the answer to the POST."""
+    token = csrf_token_of(client.get("/login").get_data(as_text=True))
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+@pytest.fixture
+def standin() -> Iterator[AutotaskStandIn]:
+    """A local Autotask (autotask_standin/) on loopback, without threshold latency unless a test sets it."""
+    standin = AutotaskStandIn(latency_seconds=(0.0, 0.0)).start()
+    yield standin
+    standin.stop()
+
+
+def autotask_settings(standin: AutotaskStandIn, **extra) -> dict:
+    """Settings that make the desk keep its tickets in the stand-in."""
+    values = {
+        "TICKET_STORE": "autotask",
+        "AUTOTASK_USERNAME": standin.username,
+        "AUTOTASK_SECRET": standin.secret,
+        "AUTOTASK_INTEGRATION_CODE": standin.integration_code,
+        "AUTOTASK_ZONE_URL": standin.zone_url,
+    }
+    values.update(extra)
+    return values

@@ -21,7 +21,7 @@ def offer(app):
     contact = add_contact("An Peeters", "+32470123456", company="Brouwerij De Klok")
     ticket = SqlTicketStore().create(title="Mail server down", priority=2, contact_id=contact.id)
     queue_callback(ticket, "+32470123456", 2, "en")
-    add_technician("Jan", "+32470000001")
+    add_technician("Jan", "+32470000001", languages="en,nl")
     return claim_next()
 
 
@@ -42,6 +42,14 @@ def test_the_technician_hears_who_waits_and_why(provider, offer):
     assert "Callback for An Peeters, Brouwerij De Klok, priority 2." in text
     assert f"T, {' '.join(number[1:9])}, dot, {' '.join(number[10:])}: Mail server down." in text
     assert "To call the customer now, press 1. To skip this callback, press 2." in text
+
+
+def test_the_whisper_is_in_the_technicians_first_language(provider, offer):
+    offer.technician.languages = "fr,en"
+    db.session.commit()
+    text = says(provider.post(f"/voice/agent/{offer.id}/answer", TECH_SID))
+    assert "Rappel pour An Peeters, Brouwerij De Klok, priorité 2." in text
+    assert "Pour appeler le client maintenant, appuyez sur 1." in text
 
 
 def test_pressing_1_dials_the_customer_with_the_desk_number(provider, offer):

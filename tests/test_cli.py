@@ -54,7 +54,7 @@ def test_set_state_moves_a_technician_and_refuses_while_on_a_call(runner, redis)
 def test_simulate_call_prints_what_the_caller_hears_and_queues_the_callback(desk, monkeypatch):
     monkeypatch.setenv("EMULATOR_URL", desk.emulator.base_url)
     runner = desk.app.test_cli_runner()
-    result = runner.invoke(args=["simulate-call", "--from", "+32470123456", "--keys", "2,#,2,3,1"])
+    result = runner.invoke(args=["simulate-call", "--from", "+32470123456", "--keys", "3,2,#,2,3,1"])
     assert result.exit_code == 0, result.output
     assert "To report a new problem, press 2." in result.output
     assert "Because people cannot work, you are at the front of the callback queue." in result.output

@@ -34,7 +34,7 @@ def phone_in(desk, keys, caller=CUSTOMER):
 
 def test_a_phoned_in_problem_becomes_a_completed_callback(desk):
     add_contact("An Peeters", CUSTOMER, company="Brouwerij De Klok")
-    jan = add_technician("Jan Janssens", JAN)
+    jan = add_technician("Jan Janssens", JAN, languages="en")
     desk.emulator.set_phone(JAN, Phone(answer="answer", keys=["1"], ring_seconds=1.0))
     desk.emulator.set_phone(CUSTOMER, Phone(answer="answer", talk_seconds=42))
 
@@ -73,10 +73,10 @@ def test_a_phoned_in_problem_becomes_a_completed_callback(desk):
 
 
 def test_a_customer_who_does_not_answer_waits_for_a_retry(desk):
-    jan = add_technician("Jan Janssens", JAN)
+    jan = add_technician("Jan Janssens", JAN, languages="en")
     desk.emulator.set_phone(JAN, Phone(answer="answer", keys=["1"]))
     desk.emulator.set_phone(CUSTOMER, Phone(answer="no-answer"))
-    phone_in(desk, ["2", "#", "2", "1", "1"])
+    phone_in(desk, ["3", "2", "#", "2", "1", "1"])
     desk.run_jobs()
     desk.emulator.wait_idle(timeout=15)
     callback = db.session.scalars(select(Callback)).one()
@@ -91,13 +91,13 @@ def test_a_customer_who_does_not_answer_waits_for_a_retry(desk):
 
 
 def test_a_missed_offer_goes_to_the_next_technician(desk):
-    jan = add_technician("Jan Janssens", JAN)
-    marie = add_technician("Marie Dubois", MARIE)
+    jan = add_technician("Jan Janssens", JAN, languages="en")
+    marie = add_technician("Marie Dubois", MARIE, languages="en")
     jan.state_since = marie.state_since.replace(year=2020)  # Jan has been idle longest: he is rung first
     db.session.commit()
     desk.emulator.set_phone(JAN, Phone(answer="no-answer"))
     desk.emulator.set_phone(MARIE, Phone(answer="answer", keys=["1"]))
-    phone_in(desk, ["2", "#", "2", "2", "1"])
+    phone_in(desk, ["3", "2", "#", "2", "2", "1"])
     for _ in range(3):  # the miss comes back as a status callback that triggers dispatch again
         desk.run_jobs()
         desk.emulator.wait_idle(timeout=15)
@@ -111,7 +111,7 @@ def test_a_missed_offer_goes_to_the_next_technician(desk):
 
 
 def test_a_real_rq_worker_process_works_the_queue(desk):
-    add_technician("Jan Janssens", JAN)
+    add_technician("Jan Janssens", JAN, languages="en")
     desk.emulator.set_phone(JAN, Phone(answer="answer", keys=["1"]))
     worker = subprocess.Popen(
         [sys.executable, "-m", "rq.cli", "worker", "--url", desk.app.config["REDIS_URL"], "dispatch", "notify"],
@@ -120,7 +120,7 @@ def test_a_real_rq_worker_process_works_the_queue(desk):
         stderr=subprocess.PIPE,
     )
     try:
-        phone_in(desk, ["2", "#", "2", "3", "1"])
+        phone_in(desk, ["3", "2", "#", "2", "3", "1"])
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             db.session.expire_all()

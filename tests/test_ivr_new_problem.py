@@ -33,9 +33,10 @@ def report_problem(provider, urgency="2", impact="3", caller="+32470123456", sid
     return provider.post("/voice/impact?try=0", sid, caller, Digits=impact)
 
 
-def test_the_caller_hears_the_main_menu(provider):
-    text = heard(provider.post("/voice/incoming"))
-    assert "Welcome" in text
+def test_the_caller_hears_the_main_menu_in_the_chosen_language(provider):
+    provider.post("/voice/incoming")
+    text = heard(provider.post("/voice/language?try=0", Digits="3"))
+    assert "Welcome to the service desk." in text
     assert "If you have a ticket number, press 1. To report a new problem, press 2." in text
 
 
