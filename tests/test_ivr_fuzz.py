@@ -62,13 +62,10 @@ def test_random_webhooks_never_break_the_call(provider, client, steps):
     for request in steps:
         path = request["path"] + request["query"]
         params = {key: value for key, value in request.items() if key[0].isupper() and value != ""}
-        if request["signed"]:
-            response = provider.post(path, **params)
-        else:
-            response = client.post(path, data=params)
         if not request["signed"]:
-            assert response.status_code == 403
+            assert client.post(path, data=params).status_code == 403
             continue
+        response = provider.post(path, **params)
         assert response.status_code == 200, (path, params, response.data)
         assert response.mimetype == "text/xml"
         assert ET.fromstring(response.data).tag == "Response"
