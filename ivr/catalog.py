@@ -63,3 +63,8 @@ def when(language: str, kind: str, **values: object) -> str:
         clock = "time_full_hour" if values["minute"] == 0 else "time"
         values["time"] = phrases[clock].format(hour=values["hour"], minute=values["minute"])
     return phrases[kind].format(**values)
+
+
+def text_template(language: str, key: str) -> str:
+    """A prompt with its ``{placeholders}`` unfilled (for the generated script)."""
+    return _catalog(language)["prompts"][key]

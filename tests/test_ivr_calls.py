@@ -2,6 +2,7 @@
 hears and what lands in the database."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from app.opening_hours import parse_hours
 from app.tickets import SqlTicketStore
 from callbacks.queue import queue_callback
 from emulator import APP_ERROR_MESSAGE
-from ivr import catalog
+from ivr import catalog, script
 from ivr.catalog import spoken_ticket_number
 from tests.conftest import add_contact, add_technician
 
@@ -245,3 +246,8 @@ def test_out_of_hours_other_contracts_only_leave_a_message(desk):
     heard = call_desk(desk, ["#", "1", "1", "1"])
     assert "on-call technician" not in heard
     assert "After the beep, describe your problem briefly" in heard
+
+
+def test_the_documented_script_is_the_one_in_the_catalogs():
+    document = Path(__file__).resolve().parent.parent / "docs" / "ivr.md"
+    assert document.read_text() == script.render(), "run: python -m ivr.script > docs/ivr.md"
