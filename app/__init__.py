@@ -31,10 +31,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(routes.bp)
     app.register_blueprint(agent.bp)
     cli.register(app)
+    _register_desk_pages(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # The REST client logs every request and header at INFO.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     return app
+
+
+def _register_desk_pages(app: Flask) -> None:
+    """Accounts, the manager's board, the technician's console, the JSON API and the phone lab."""
+    from app import api, auth, board, console, lab
+
+    auth.init_app(app)
+    for blueprint in (board.bp, console.bp, api.bp, lab.bp):
+        app.register_blueprint(blueprint)
 
 
 def _tune_engine(app: Flask) -> None:

@@ -7,7 +7,7 @@ import requests
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from app import phone
+from app import accounts, phone
 from app.extensions import db
 from app.models import Callback, Company, Contact, ContactPhone, Technician, TechnicianState
 from callbacks import jobs, technicians
@@ -45,6 +45,7 @@ def seed_demo() -> None:
     """Add demo companies, contacts and three available technicians (once)."""
     if db.session.scalar(select(func.count()).select_from(Company)):
         click.echo("demo data already present")
+        _seed_accounts()
         return
     for name, contract, contacts in DEMO_COMPANIES:
         company = Company(name=name, contract=contract)
@@ -57,6 +58,14 @@ def seed_demo() -> None:
         db.session.add(Technician(name=name, phone=number, languages=languages, state=TechnicianState.AVAILABLE))
     db.session.commit()
     click.echo(f"seeded {len(DEMO_COMPANIES)} companies and {len(DEMO_TECHNICIANS)} technicians")
+    _seed_accounts()
+
+
+def _seed_accounts() -> None:
+    """A manager and one login per technician, with the demo password (docs/board.md)."""
+    added = accounts.seed_demo_accounts()
+    if added:
+        click.echo(f"accounts {', '.join(added)} with password {accounts.DEMO_PASSWORD!r}")
 
 
 @click.group("technicians")

@@ -46,6 +46,11 @@ def parse_aging(raw: str) -> dict[int, int]:
     return {int(priority): int(minutes) for priority, _, minutes in pairs}
 
 
+def parse_targets(raw: str) -> dict[int, int]:
+    """``1=15,2=30`` → {1: 15, 2: 30}: minutes per priority."""
+    return {int(key): int(value) for key, _, value in (pair.strip().partition("=") for pair in raw.split(","))}
+
+
 def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """Every setting, from ``env`` or its default. Malformed numbers fail at start-up."""
 

@@ -1,0 +1,210 @@
+"""The manager's callback board: the queue, calls in progress, technicians and today's figures, live.
+
+The page polls ``/board/live`` every 2 s with htmx (plain requests, so it works
+under gunicorn's default sync workers). Actions post a small form; an htmx post
+gets the fresh board back, a plain post is redirected to the page.
+"""
+
+import csv
+import io
+from datetime import datetime
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from app import actions, phone
+from app.auth import protect_forms, role_required
+from app.charts import distribution_chart, queue_chart
+from app.extensions import db
+from app.figures import day_figures, day_start, to_local
+from app.forms import PriorityForm, TechnicianStateForm
+from app.models import Callback, CallbackStatus, Role, Technician, TechnicianState, Ticket, utcnow
+from callbacks.queue import waiting
+
+bp = Blueprint("board", __name__, url_prefix="/board")
+protect_forms(bp)
+manager_only = role_required(Role.MANAGER)
+
+CSV_COLUMNS = (
+    "id",
+    "ticket",
+    "status",
+    "priority",
+    "phone",
+    "customer",
+    "company",
+    "language",
+    "attempts",
+    "technician",
+    "queued_at",
+    "ended_at",
+)
+
+
+def customer_of(callback: Callback) -> str:
+    contact = callback.ticket.contact
+    return contact.name if contact is not None else phone.display(callback.phone)
+
+
+def company_of(callback: Callback) -> str:
+    ticket = callback.ticket
+    company = ticket.company or (ticket.contact.company if ticket.contact else None)
+    return company.name if company is not None else ""
+
+
+def technician_activity() -> dict[int, Callback]:
+    """The callback each technician is being offered or is calling back, by technician id."""
+    busy = db.session.scalars(
+        select(Callback).where(Callback.status.in_((CallbackStatus.OFFERED, CallbackStatus.IN_PROGRESS)))
+    )
+    return {callback.technician_id: callback for callback in busy if callback.technician_id}
+
+
+def board_context() -> dict:
+    """Everything the live part of the board shows."""
+    now = utcnow()
+    in_progress = db.session.scalars(
+        select(Callback)
+        .where(Callback.status.in_((CallbackStatus.OFFERED, CallbackStatus.IN_PROGRESS)))
+        .order_by(Callback.status_since)
+    ).all()
+    activity = technician_activity()
+    technicians = db.session.scalars(select(Technician).order_by(Technician.name)).all()
+    # A technician on a call without a callback of theirs is on a live (urgent) call.
+    urgent = [t for t in technicians if t.state == TechnicianState.ON_CALL and t.id not in activity]
+    figures = day_figures(now)
+    return {
+        "now": now,
+        "waiting": list(enumerate(waiting(), start=1)),
+        "in_progress": in_progress,
+        "urgent": urgent,
+        "technicians": technicians,
+        "activity": activity,
+        "figures": figures,
+        "queue_chart": queue_chart(figures["queue_length"]),
+        "distribution_chart": distribution_chart(figures["distribution"]),
+        "priority_form": PriorityForm(),
+        "state_form": TechnicianStateForm(),
+        "customer_of": customer_of,
+        "company_of": company_of,
+    }
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Free text that a spreadsheet would run as a formula gets a leading quote."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@bp.app_template_filter("elapsed")
+def elapsed(moment: datetime | None) -> str:
+    """How long ago, as a desk reads it: "45 s", "12 min", "2 h 05"."""
+    if moment is None:
+        return ""
+    seconds = max(0, int((utcnow() - moment).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d}"
+
+
+@bp.app_template_filter("clock")
+def clock(moment: datetime | None) -> str:
+    return to_local(moment).strftime("%H:%M") if moment else ""
+
+
+@bp.get("")
+@manager_only
+def page():
+    return render_template("board/page.html", **board_context())
+
+
+@bp.get("/live")
+@manager_only
+def live():
+    return render_template("board/live.html", **board_context())
+
+
+def _after_action(message: str | None) -> Response:
+    """htmx gets the fresh board (with the message); a plain form post goes back to the page."""
+    if request.headers.get("HX-Request"):
+        return Response(render_template("board/live.html", message=message, **board_context()))
+    if message:
+        flash(message)
+    return redirect(url_for("board.page"))
+
+
+@bp.post("/callbacks/<int:callback_id>/cancel")
+@manager_only
+def cancel(callback_id: int):
+    try:
+        callback = actions.cancel_callback(callback_id, current_user)
+    except (actions.NotFound, actions.Refused) as refusal:
+        return _after_action(str(refusal))
+    return _after_action(f"Callback for ticket {callback.ticket.number} cancelled.")
+
+
+@bp.post("/callbacks/<int:callback_id>/priority")
+@manager_only
+def change_priority(callback_id: int):
+    form = PriorityForm()
+    if not form.validate():
+        return _after_action("Choose a priority from 1 (highest) to 4.")
+    try:
+        callback = actions.change_priority(callback_id, form.priority.data, current_user)
+    except (actions.NotFound, actions.Refused) as refusal:
+        return _after_action(str(refusal))
+    return _after_action(f"Ticket {callback.ticket.number} is now priority {callback.priority}.")
+
+
+@bp.post("/technicians/<int:technician_id>/state")
+@manager_only
+def technician_state(technician_id: int):
+    form = TechnicianStateForm()
+    if not form.validate():
+        return _after_action("Choose available, away or offline.")
+    try:
+        technician = actions.set_technician_state(technician_id, form.state.data)
+    except (actions.NotFound, actions.Refused) as refusal:
+        return _after_action(str(refusal))
+    return _after_action(f"{technician.name} is now {technician.state}.")
+
+
+@bp.get("/export.csv")
+@manager_only
+def export():
+    """Today's callbacks (queued today, or still open from before), one row each."""
+    since = day_start()
+    callbacks = db.session.scalars(
+        select(Callback)
+        .join(Ticket)
+        .where(or_(Callback.queued_at >= since, Callback.ended_at >= since, Callback.ended_at.is_(None)))
+        .order_by(Callback.queued_at, Callback.id)
+    )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for callback in callbacks:
+        writer.writerow(
+            [
+                callback.id,
+                callback.ticket.number,
+                callback.status,
+                callback.priority,
+                callback.phone,
+                spreadsheet_safe(customer_of(callback)),
+                spreadsheet_safe(company_of(callback)),
+                callback.language,
+                callback.attempts,
+                spreadsheet_safe(callback.technician.name if callback.technician else ""),
+                to_local(callback.queued_at).isoformat(timespec="seconds"),
+                to_local(callback.ended_at).isoformat(timespec="seconds") if callback.ended_at else "",
+            ]
+        )
+    filename = f"callbacks-{to_local(utcnow()).date().isoformat()}.csv"
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
