@@ -62,6 +62,8 @@ class Outcome(StrEnum):
     FAILED = "failed"
     TECHNICIAN_MISSED = "technician_missed"
     TECHNICIAN_SKIPPED = "technician_skipped"
+    # The callback was cancelled while its technician was being rung.
+    CANCELLED = "cancelled"
 
 
 class Company(db.Model):
@@ -189,6 +191,8 @@ class Callback(db.Model):
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("technician.id"))
     status_since: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
+    # When an unreachable customer was told so (SMS or mail); None while that is still to do.
+    notice_sent_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket] = relationship()
     technician: Mapped[Technician | None] = relationship()
@@ -224,6 +228,25 @@ class CallbackAttempt(db.Model):
     callback: Mapped[Callback] = relationship()
     technician: Mapped[Technician] = relationship()
 
+    __table_args__ = (
+        # Never two technicians on one callback, never one technician on two: the claim's
+        # compare-and-set guarantees it, and the database refuses it as well.
+        Index(
+            "uq_attempt_open_callback",
+            "callback_id",
+            unique=True,
+            sqlite_where=text("status != 'ended'"),
+            postgresql_where=text("status != 'ended'"),
+        ),
+        Index(
+            "uq_attempt_open_technician",
+            "technician_id",
+            unique=True,
+            sqlite_where=text("status != 'ended'"),
+            postgresql_where=text("status != 'ended'"),
+        ),
+    )
+
 
 class SyncState(StrEnum):
     """How far a ticket mirrored in Autotask is pushed."""
@@ -245,8 +268,11 @@ class AutotaskTicket(db.Model):
     autotask_company_id: Mapped[int | None]
     autotask_contact_id: Mapped[int | None]
     sync_state: Mapped[str] = mapped_column(String(10), default=SyncState.PENDING, index=True)
-    # The local status Autotask last accepted.
+    # The local status and priority Autotask last accepted.
     pushed_status: Mapped[str | None] = mapped_column(String(20))
+    pushed_priority: Mapped[int | None]
+    # Bumped by every local change to push; a sync marks the ticket synced only if it did not move.
+    changes: Mapped[int] = mapped_column(default=0)
     # A sync holds the ticket until then (compare-and-set); a failed sync waits until then.
     lease_until: Mapped[datetime | None]
     failures: Mapped[int] = mapped_column(default=0)
@@ -324,3 +350,51 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     technician: Mapped[Technician | None] = relationship()
+
+
+class UrgentStatus(StrEnum):
+    """Where a live transfer of an urgent call stands."""
+
+    RINGING = "ringing"  # technicians are being rung
+    ONCALL = "oncall"  # the on-call number is being rung
+    CONNECTED = "connected"  # someone pressed 1 and is talking to the caller
+    QUEUED = "queued"  # nobody took it: a P1 callback at the front instead
+    ENDED = "ended"  # the connected call is over
+
+
+OPEN_URGENT_STATUSES = (UrgentStatus.RINGING, UrgentStatus.ONCALL, UrgentStatus.CONNECTED)
+
+
+class UrgentTransfer(db.Model):
+    """An urgent caller being put through live (DESIGN §5), one per inbound call."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10), default=UrgentStatus.RINGING, index=True)
+    # Only the on-call number is rung (out of hours).
+    oncall_only: Mapped[bool] = mapped_column(default=False)
+    # Who took it: a technician, or the on-call number (technician_id empty).
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("technician.id"))
+    taken_by_oncall: Mapped[bool] = mapped_column(default=False)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    connected_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket] = relationship()
+    technician: Mapped[Technician | None] = relationship()
+    rings: Mapped[list["UrgentRing"]] = relationship(back_populates="transfer", order_by="UrgentRing.id")
+
+
+class UrgentRing(db.Model):
+    """One technician rung for an urgent call; while it is open they get no callback offers."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("urgent_transfer.id"), index=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technician.id"))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+    transfer: Mapped[UrgentTransfer] = relationship(back_populates="rings")
+    technician: Mapped[Technician] = relationship()
