@@ -25,11 +25,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         _configure_sqlite()
 
-    from app import cli
+    from app import cli, surveys
     from ivr import agent, routes
 
     app.register_blueprint(routes.bp)
     app.register_blueprint(agent.bp)
+    app.register_blueprint(surveys.bp)
     cli.register(app)
     _register_desk_pages(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

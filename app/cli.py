@@ -31,6 +31,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(technicians_group)
     app.cli.add_command(queue_command)
     app.cli.add_command(simulate_call)
+    from app.autotask.cli import autotask_group
+
+    app.cli.add_command(autotask_group)
 
 
 def _e164(raw: str) -> str:

@@ -1,11 +1,20 @@
-"""What a company's contract includes (DESIGN §6)."""
+"""What a company's contract includes (DESIGN §6), and planning an on-site visit.
 
-from app.models import Contract
+Wise and Magic include on-site visits at no cost; Magic also includes urgent
+support outside opening hours. Basic (or no contract) pays for a visit, so
+planning one for them is refused until the technician confirms it as billable.
+"""
+
+from datetime import UTC, datetime
+
+from app.models import Company, Contract, Ticket, TicketNote, utcnow
+from app.tickets import DESK_TIMEZONE, ticket_store
 
 #: Contracts with on-site visits at no cost.
 ONSITE_INCLUDED = frozenset({Contract.WISE, Contract.MAGIC})
 #: Contracts with urgent support outside opening hours.
 OUT_OF_HOURS_INCLUDED = frozenset({Contract.MAGIC})
+CONTRACT_NAMES = {Contract.BASIC: "Basic", Contract.WISE: "Wise", Contract.MAGIC: "Magic"}
 
 
 def includes_onsite(contract: str | None) -> bool:
@@ -14,3 +23,48 @@ def includes_onsite(contract: str | None) -> bool:
 
 def includes_out_of_hours(contract: str | None) -> bool:
     return contract in OUT_OF_HOURS_INCLUDED
+
+
+def company_of(ticket: Ticket) -> Company | None:
+    return ticket.company or (ticket.contact.company if ticket.contact is not None else None)
+
+
+def contract_of(ticket: Ticket) -> str:
+    company = company_of(ticket)
+    return company.contract if company is not None else Contract.NONE
+
+
+def describe(contract: str | None) -> str:
+    """``the Wise contract``, or ``no contract``."""
+    name = CONTRACT_NAMES.get(contract)
+    return f"the {name} contract" if name else "no contract"
+
+
+class OnsiteNotIncluded(Exception):
+    """The customer's contract does not include on-site visits: this one would be billable."""
+
+
+def plan_onsite_visit(ticket: Ticket, when: datetime, technician_name: str, *, billable: bool = False) -> TicketNote:
+    """Note a planned on-site visit on the ticket (in whichever store holds it) and return the note.
+
+    ``when`` is naive UTC, like every time the desk stores; the note shows Brussels time.
+    For a contract without on-site visits this raises ``OnsiteNotIncluded`` (its message
+    is what to tell the technician) unless ``billable`` confirms the customer agreed to pay.
+    """
+    name = technician_name.strip()
+    if not name:
+        raise ValueError("Say which technician goes on site.")
+    if when <= utcnow():
+        raise ValueError("An on-site visit is planned for a time still to come.")
+    contract = contract_of(ticket)
+    moment = when.replace(tzinfo=UTC).astimezone(DESK_TIMEZONE).strftime("%a %d %b %Y %H:%M")
+    if includes_onsite(contract):
+        body = f"On-site visit planned on {moment} by {name}: included in {describe(contract)}, at no cost."
+    elif not billable:
+        raise OnsiteNotIncluded(
+            f"On-site visits are not included for this customer ({describe(contract)}): the visit is billable. "
+            "Agree it with the customer, then plan it as billable."
+        )
+    else:
+        body = f"On-site visit planned on {moment} by {name}: billable, not included ({describe(contract)})."
+    return ticket_store().add_note(ticket, body)

@@ -1,17 +1,21 @@
-"""Where tickets live: the ``TicketStore`` interface and the local SQL store.
+"""Where tickets live: the ``TicketStore`` interface, the local SQL store, and the choice.
 
-The IVR and the engine only talk to a store, so another ticketing system can
-stand behind the same calls. The local store numbers tickets ``T<yyyymmdd>.<nnnn>`` with
-a per-day counter row, so concurrent calls never get the same number.
+The IVR and the engine only talk to ``ticket_store()``, so Autotask can stand behind
+the same calls (``TICKET_STORE=autotask``, see app/autotask/). The local store numbers
+tickets ``T<yyyymmdd>.<nnnn>`` with a per-day counter row, so concurrent calls never get
+the same number. In both stores the local row is written first and every note is kept
+locally; closing a ticket asks for its satisfaction survey (once per ticket, ever).
 """
 
 from abc import ABC, abstractmethod
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import surveys
 from app.extensions import db
 from app.models import Ticket, TicketCounter, TicketNote, utcnow
 from app.sql import insert_ignoring_conflicts
@@ -31,7 +35,7 @@ class TicketStore(ABC):
         """Open a ticket. With ``origin_call_sid`` a second create for that call returns the first."""
 
     @abstractmethod
-    def add_note(self, ticket: Ticket, body: str) -> None:
+    def add_note(self, ticket: Ticket, body: str) -> TicketNote:
         """Append a note to the ticket's history."""
 
     @abstractmethod
@@ -40,14 +44,15 @@ class TicketStore(ABC):
 
     @abstractmethod
     def close(self, ticket: Ticket) -> None:
-        """Close a resolved ticket."""
+        """Close a resolved ticket and ask the customer for a rating (once per ticket)."""
 
 
-def next_ticket_number(now: datetime | None = None) -> str:
+def next_ticket_number(now: datetime | None = None, first: int = 1) -> str:
     """Take the next number of today's (Brussels) counter in the current transaction.
 
     The counter row's UPDATE locks it until the ticket is committed, so two
     concurrent calls are serialised on it instead of reading the same value.
+    ``first`` is the day's first number (the Autotask store's provisional range).
     """
     local = (now or utcnow()).replace(tzinfo=ZoneInfo("UTC")).astimezone(DESK_TIMEZONE)
     day = local.strftime("%Y%m%d")
@@ -61,7 +66,7 @@ def next_ticket_number(now: datetime | None = None) -> str:
     if last is None:
         insert_ignoring_conflicts(TicketCounter, day=day, last=0)
         last = db.session.execute(bump).scalar_one()
-    return f"T{day}.{last:04d}"
+    return f"T{day}.{last + first - 1:04d}"
 
 
 class SqlTicketStore(TicketStore):
@@ -88,23 +93,45 @@ class SqlTicketStore(TicketStore):
             return existing
         return ticket
 
-    def add_note(self, ticket: Ticket, body: str) -> None:
-        db.session.add(TicketNote(ticket_id=ticket.id, body=body))
+    def add_note(self, ticket: Ticket, body: str) -> TicketNote:
+        note = TicketNote(ticket_id=ticket.id, body=body)
+        db.session.add(note)
+        self._changed(ticket)
         db.session.commit()
+        self._push_later(ticket)
+        return note
 
     def set_status(self, ticket: Ticket, status: str) -> None:
         ticket.status = status
+        self._changed(ticket)
         db.session.commit()
+        self._push_later(ticket)
 
     def close(self, ticket: Ticket) -> None:
         ticket.status = "closed"
-        ticket.closed_at = utcnow()
+        ticket.closed_at = ticket.closed_at or utcnow()
+        self._changed(ticket)
         db.session.commit()
+        self._push_later(ticket)
+        surveys.request_survey(ticket)
+
+    def _changed(self, ticket: Ticket) -> None:
+        """Hook: a change to the ticket is about to be committed (another system may need it)."""
+
+    def _push_later(self, ticket: Ticket) -> None:
+        """Hook: a change was committed."""
 
     def _by_call(self, call_sid: str) -> Ticket | None:
         return db.session.scalars(select(Ticket).where(Ticket.origin_call_sid == call_sid)).first()
 
 
 def ticket_store() -> TicketStore:
-    """The store the desk works with."""
+    """The store the desk works with: ``TICKET_STORE`` is ``sql`` (the default) or ``autotask``."""
+    choice = current_app.config["TICKET_STORE"]
+    if choice == "autotask":
+        from app.autotask.store import AutotaskTicketStore
+
+        return AutotaskTicketStore()
+    if choice != "sql":
+        raise ValueError(f"TICKET_STORE must be 'sql' or 'autotask', not {choice!r}")
     return SqlTicketStore()

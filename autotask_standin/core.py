@@ -232,6 +232,11 @@ class AutotaskStandIn:
         """Carry out the next matching request, then hang: its answer never reaches the client."""
         self._plan(Fault(_pattern(when), 1, hang_seconds=seconds, after_processing=True))
 
+    def heal(self) -> None:
+        """Drop every planned fault: the instance is back to normal."""
+        with self.lock:
+            self._faults.clear()
+
     def _plan(self, fault: Fault) -> None:
         with self.lock:
             self._faults.append(fault)
@@ -253,14 +258,19 @@ class AutotaskStandIn:
     # -- the hourly threshold ---------------------------------------------------------------------
 
     def count_request(self) -> tuple[int, bool]:
-        """Count one API request in the rolling hour; returns (requests in the hour, over threshold)."""
+        """Count one API request in the rolling hour; returns (requests in the hour, over threshold).
+
+        A refused request is not counted, so usage falls again as the hour rolls on.
+        """
         now = self.clock()
         with self.lock:
             while self._counted and self._counted[0] <= now - HOUR_SECONDS:
                 self._counted.popleft()
+            used = len(self._counted) + 1
+            if used > self.hourly_threshold:
+                return used, True
             self._counted.append(now)
-            used = len(self._counted)
-        return used, used > self.hourly_threshold
+        return used, False
 
     def latency_for(self, used: int) -> float:
         """Autotask slows an integration down as its database nears the hourly threshold."""

@@ -27,6 +27,8 @@ def upgrade():
         sa.Column("autotask_contact_id", sa.Integer(), nullable=True),
         sa.Column("sync_state", sa.String(length=10), nullable=False),
         sa.Column("pushed_status", sa.String(length=20), nullable=True),
+        sa.Column("pushed_priority", sa.Integer(), nullable=True),
+        sa.Column("changes", sa.Integer(), nullable=False),
         sa.Column("lease_until", sa.DateTime(), nullable=True),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.String(length=500), nullable=True),
