@@ -47,6 +47,8 @@ class Handset(CallerInput):
         self.last_call: CallRecord | None = None
         self.listening: Listening | None = None
         self.talking_with: str | None = None
+        # The language of the last prompt said (<Say language>), for the page's speech synthesis.
+        self.language: str | None = None
         self._typed = ""
         self._speech = ""
         self._last_input = 0.0
@@ -174,10 +176,12 @@ class Handset(CallerInput):
             self._typed = self._speech = ""
             self._last_input = time.monotonic()
 
-    def hear(self, seconds: float) -> None:
+    def hear(self, seconds: float, language: str | None = None) -> None:
         """Take the time a prompt lasts; a key pressed meanwhile in a <Gather> cuts it short."""
         deadline = time.monotonic() + seconds
         with self._changed:
+            if language:
+                self.language = language
             while not self._hung_up and not (self.listening and self._typed):
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -221,6 +225,7 @@ class Handset(CallerInput):
                 "ringing_from": ringing.from_ if ringing else None,
                 "listening": self.listening.kind if self.listening else None,
                 "talking_with": self.talking_with,
+                "language": self.language,
                 "call": None
                 if call is None
                 else {

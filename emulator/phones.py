@@ -75,8 +75,8 @@ class CallerInput:
     def listen(self, listening: Listening) -> None:
         """A <Gather> or <Record> starts listening (before its prompts, so keys can cut them short)."""
 
-    def hear(self, seconds: float) -> None:
-        """A prompt of ``seconds`` is being played to the person."""
+    def hear(self, seconds: float, language: str | None = None) -> None:
+        """A prompt of ``seconds`` (spoken in ``language``, when said) is being played to the person."""
 
     def connected(self, other: str | None) -> None:
         """The call is bridged to ``other``; None when the bridge ends."""

@@ -217,7 +217,7 @@ class CallSession:
         for _ in range(max(1, int_attr(verb, "loop", 1) or 1)):
             self.rec.heard.append(text)
             self.elapse(spoken_seconds(text))
-            self.person.hear(spoken_seconds(text))
+            self.person.hear(spoken_seconds(text), verb.get("language"))
 
     def play(self, verb: ET.Element, doc: Document) -> None:
         """<Play>: heard as "[play <url>]" (or the DTMF digits it sends)."""

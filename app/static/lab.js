@@ -1,0 +1,125 @@
+// The phone lab: each phone on the page mirrors an interactive phone of the Twilio emulator,
+// relayed by the app (/lab/handsets). The page polls their state, speaks new prompts with the
+// browser's speech synthesis, and sends what the person does (keys, speech, answer, hang up).
+(() => {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const lab = document.getElementById("lab");
+  const customerPhone = document.getElementById("customer-phone");
+  const customerNumber = document.getElementById("customer-number");
+  const speakAloud = document.getElementById("speak-aloud");
+  const spoken = {};  // call sid -> lines already spoken
+  let speechTimer = null;
+
+  const post = (path, body) =>
+    fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(body || {}),
+    });
+
+  const phones = () => [...lab.querySelectorAll(".phone")];
+  const numberOf = (phone) => phone.dataset.number;
+
+  function beep() {
+    const audio = new (window.AudioContext || window.webkitAudioContext)();
+    const tone = audio.createOscillator();
+    tone.frequency.value = 880;
+    tone.connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.3);
+  }
+
+  function say(text, language) {
+    if (!speakAloud.checked || !("speechSynthesis" in window)) return;
+    if (text === "[beep]") return beep();
+    const utterance = new SpeechSynthesisUtterance(text);
+    if (language) utterance.lang = language;
+    window.speechSynthesis.speak(utterance);
+  }
+
+  function statusText(state) {
+    if (state.status === "ringing") return `Ringing: call from ${state.ringing_from}`;
+    if (state.status === "idle") return state.call ? `Call ended (${state.call.status})` : "Idle";
+    if (state.talking_with) return `Talking with ${state.talking_with}`;
+    if (state.listening === "keys") return "Listening for keys";
+    if (state.listening === "record") return "Recording: say something, then press #";
+    return "In call";
+  }
+
+  function render(phone, state) {
+    phone.querySelector(".status").textContent = statusText(state);
+    phone.classList.toggle("ringing", state.status === "ringing");
+    phone.dataset.status = state.status;
+    phone.dataset.listening = state.listening || "";
+    const screen = phone.querySelector(".screen");
+    const heard = state.call ? state.call.heard : [];
+    if (screen.childElementCount !== heard.length || screen.dataset.sid !== (state.call && state.call.sid)) {
+      screen.replaceChildren(...heard.map((line) => Object.assign(document.createElement("p"), { textContent: line })));
+      screen.dataset.sid = state.call ? state.call.sid : "";
+      screen.scrollTop = screen.scrollHeight;
+    }
+    if (state.call) {
+      const done = spoken[state.call.sid] || 0;
+      heard.slice(done).forEach((line) => say(line, state.language));
+      spoken[state.call.sid] = heard.length;
+    }
+    const can = {
+      call: phone === customerPhone && state.status === "idle",
+      answer: state.status === "ringing",
+      decline: state.status === "ringing",
+      hangup: state.status === "in-call",
+    };
+    phone.querySelectorAll("[data-action]").forEach((button) => {
+      button.disabled = !can[button.dataset.action];
+      button.hidden = button.dataset.action === "call" ? phone !== customerPhone : false;
+    });
+    phone.querySelectorAll("[data-key]").forEach((button) => (button.disabled = state.status !== "in-call"));
+  }
+
+  async function poll() {
+    try {
+      const reply = await fetch("/lab/handsets", { headers: { Accept: "application/json" } });
+      if (reply.ok) {
+        const states = await reply.json();
+        phones().forEach((phone) => states[numberOf(phone)] && render(phone, states[numberOf(phone)]));
+      }
+    } finally {
+      setTimeout(poll, 500);
+    }
+  }
+
+  async function takePhones() {
+    customerPhone.dataset.number = customerNumber.value;
+    await post("/lab/handsets", { customer: customerNumber.value });
+  }
+
+  lab.addEventListener("click", async (event) => {
+    const button = event.target.closest("button");
+    const phone = event.target.closest(".phone");
+    if (!button || !phone) return;
+    const number = encodeURIComponent(numberOf(phone));
+    if (button.dataset.key) {
+      const speech = phone.querySelector(".speech");
+      if (phone.dataset.listening === "record" && speech.value.trim()) {
+        await post(`/lab/handsets/${number}/speech`, { text: speech.value });
+      }
+      await post(`/lab/handsets/${number}/keys`, { keys: button.dataset.key });
+    } else if (button.dataset.action) {
+      await post(`/lab/handsets/${number}/${button.dataset.action}`);
+    }
+  });
+
+  // Typing into the speech box is talking: it keeps a recording from ending on silence.
+  lab.addEventListener("input", (event) => {
+    const phone = event.target.closest(".phone");
+    if (!event.target.matches(".speech") || phone.dataset.listening !== "record") return;
+    clearTimeout(speechTimer);
+    speechTimer = setTimeout(
+      () => post(`/lab/handsets/${encodeURIComponent(numberOf(phone))}/speech`, { text: event.target.value }),
+      300,
+    );
+  });
+
+  customerNumber.addEventListener("change", takePhones);
+  takePhones().then(poll);
+})();
