@@ -10,7 +10,8 @@
 - **within target**: the share of those whose time-to-callback is at most the
   priority's target (``CALLBACK_TARGET_MINUTES``);
 - **unreachable** / **cancelled**: callbacks that ended so today;
-- **queue length** at a moment: callbacks open then (queued, not yet ended).
+- **queue length** at a moment: callbacks open then (queued, not yet ended);
+- **CSAT**: the average survey rating (1-5) given today, from ``app.surveys.csat_summary``.
 """
 
 import math
@@ -24,6 +25,7 @@ from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, CallbackStatus, Outcome, utcnow
+from app.surveys import csat_summary
 
 DESK_TIMEZONE = ZoneInfo("Europe/Brussels")
 UTC = ZoneInfo("UTC")
@@ -116,7 +118,7 @@ def day_figures(now: datetime | None = None) -> dict:
         "priorities": per_priority(times),
         "distribution": distribution([minutes for _, minutes in times]),
         "queue_length": queue_length_series(since, now or utcnow()),
-        "csat": csat(since),
+        "csat": csat_summary(since),
     }
 
 
@@ -149,12 +151,3 @@ def queue_length_series(since: datetime, now: datetime) -> list[tuple[datetime, 
         moment += step
     series.append((now, sum(q <= now and (e is None or e > now) for q, e in spans)))
     return series
-
-
-def csat(since: datetime) -> dict | None:
-    """Satisfaction since ``since`` from the survey module, or None while surveys do not exist."""
-    try:
-        from app.surveys import csat_summary
-    except ImportError:
-        return None
-    return csat_summary(since)

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db
-from app.models import Callback, CallbackAttempt, Technician, Ticket, utcnow
+from app.models import Callback, CallbackAttempt, Survey, Technician, Ticket, utcnow
 from app.tickets import ticket_store
 from callbacks.queue import queue_callback
 from tests.conftest import add_contact, add_technician, add_user, csrf_token_of, log_in
@@ -167,9 +167,14 @@ def test_the_board_page_polls_its_live_part(manager):
     assert "/static/htmx-2.0.11.min.js" in page
 
 
-def test_figures_show_csat_as_not_yet_available_without_surveys(manager, monkeypatch):
-    monkeypatch.setattr("app.figures.csat", lambda since: None)
-    assert "CSAT: no surveys yet" in manager.get("/board/live").get_data(as_text=True)
+def test_figures_show_todays_csat_from_the_surveys(manager):
+    assert "CSAT: no ratings yet today" in manager.get("/board/live").get_data(as_text=True)
+    for rating in (5, 3):
+        ticket = ticket_store().create(title="Fixed")
+        db.session.add(Survey(ticket_id=ticket.id, state="sent", sent_at=utcnow(), rating=rating, rated_at=utcnow()))
+    db.session.commit()
+    page = manager.get("/board/live").get_data(as_text=True)
+    assert 'data-figure="csat">4.0<' in page and "2 ratings · 100 % answered" in page
 
 
 def test_figures_count_todays_callbacks_by_outcome(manager):
