@@ -26,10 +26,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         _configure_sqlite()
 
     from app import cli, surveys
-    from ivr import agent, routes
+    from ivr import agent, routes, urgent
 
     app.register_blueprint(routes.bp)
     app.register_blueprint(agent.bp)
+    app.register_blueprint(urgent.bp)
     app.register_blueprint(surveys.bp)
     cli.register(app)
     _register_desk_pages(app)

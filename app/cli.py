@@ -5,12 +5,12 @@ import json
 import click
 import requests
 from flask import Flask, current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
-from app import accounts, phone
+from app import accounts, opening_hours, phone
 from app.extensions import db
-from app.models import Callback, Company, Contact, ContactPhone, Technician, TechnicianState
-from callbacks import jobs, technicians
+from app.models import OPEN_CALLBACK_STATUSES, Callback, Company, Contact, ContactPhone, Technician, TechnicianState
+from callbacks import jobs, technicians, urgent
 from callbacks.queue import position
 
 DEMO_COMPANIES = [
@@ -106,8 +106,14 @@ def set_technician_state(number: str, state: str) -> None:
 
 
 def queue_snapshot() -> dict:
-    """Today's callbacks in every state and all technicians, as ``queue --json`` prints them."""
-    callbacks = db.session.scalars(select(Callback).order_by(Callback.priority, Callback.queued_at, Callback.id))
+    """Today's callbacks in every state (and older ones still open), all technicians and the
+    urgent calls in progress, as ``queue --json`` prints them."""
+    today = opening_hours.as_utc(opening_hours.local().replace(hour=0, minute=0, second=0, microsecond=0))
+    callbacks = db.session.scalars(
+        select(Callback)
+        .where(or_(Callback.queued_at >= today, Callback.status.in_(OPEN_CALLBACK_STATUSES)))
+        .order_by(Callback.priority, Callback.queued_at, Callback.id)
+    )
     return {
         "callbacks": [
             {
@@ -131,6 +137,18 @@ def queue_snapshot() -> dict:
                 "languages": technician.languages.split(","),
             }
             for technician in db.session.scalars(select(Technician).order_by(Technician.id))
+        ],
+        "urgent_calls": [
+            {
+                "id": transfer.id,
+                "status": transfer.status,
+                "phone": transfer.phone,
+                "ticket_number": transfer.ticket.number,
+                "technician_id": transfer.technician_id,
+                "taken_by_oncall": transfer.taken_by_oncall,
+                "started_at": transfer.started_at.isoformat() + "Z",
+            }
+            for transfer in urgent.in_progress()
         ],
     }
 

@@ -46,11 +46,6 @@ def parse_aging(raw: str) -> dict[int, int]:
     return {int(priority): int(minutes) for priority, _, minutes in pairs}
 
 
-def parse_targets(raw: str) -> dict[int, int]:
-    """``1=15,2=30`` → {1: 15, 2: 30}: minutes per priority."""
-    return {int(key): int(value) for key, _, value in (pair.strip().partition("=") for pair in raw.split(","))}
-
-
 def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """Every setting, from ``env`` or its default. Malformed numbers fail at start-up."""
 
@@ -76,6 +71,11 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "PUBLIC_BASE_URL": get("PUBLIC_BASE_URL", f"http://127.0.0.1:{number('PORT', 5000)}").rstrip("/"),
         "DESK_NUMBER": get("DESK_NUMBER", "+3234603535"),
         "ONCALL_NUMBER": get("ONCALL_NUMBER", ""),
+        # Urgent calls ring every free technician at once ("all") or one at a time ("longest_idle").
+        "URGENT_RING_MODE": get("URGENT_RING_MODE", "all"),
+        # Seconds an urgent call rings the technicians (each one, one at a time), then the on-call number.
+        "URGENT_RING_SECONDS": number("URGENT_RING_SECONDS", 20),
+        "ONCALL_RING_SECONDS": number("ONCALL_RING_SECONDS", 30),
         # Region for numbers keyed or stored without a country code.
         "PHONE_REGION": get("PHONE_REGION", "BE"),
         # Priority per (urgency, impact); 1 is the highest.

@@ -23,7 +23,7 @@ from app.tickets import ticket_store
 from callbacks import attempts, jobs, lifecycle, rescue
 from callbacks.estimate import wait_prompt
 from callbacks.queue import open_callback_for, position, queue_callback
-from ivr import catalog
+from ivr import catalog, urgent
 from ivr.calls import call_ended, current_call
 from ivr.twiml import answer, attempt_number, menu, say_goodbye, speak
 from ivr.urgency import IMPACTS, URGENCIES, priority_for
@@ -343,6 +343,9 @@ def impact():
     twiml = VoiceResponse()
     if ticket.origin_call_sid == call.sid:
         speak(twiml, call.language, "ticket_created", ticket=catalog.spoken_ticket_number(call.language, ticket.number))
+    desk_open = opening_hours.is_open()
+    if (desk_open and ticket.priority == 1) or (not desk_open and call.urgent_line):
+        return answer(urgent.put_through(twiml, call, ticket, oncall_only=not desk_open))
     return answer(offer_callback_number(twiml, call))
 
 

@@ -25,6 +25,8 @@ CALL_TREE = """flowchart TD
     record --> urgency["can you work?<br/>1 yes · 2 no"]
     urgency --> impact["who is affected?<br/>1 me · 2 several · 3 company"]
     impact --> created["ticket opened, number read back"]
+    created -->|P1 open, or urgent line closed| urgent["ring free technicians, then on-call"]
+    urgent -->|nobody takes it| front["P1 callback at the front + message"]
     created --> number["callback number: confirm caller ID (1) or key one (2)"]
     number --> queued["queued: position, estimated wait, SMS to a mobile"]
 """
@@ -62,6 +64,14 @@ SECTIONS = {
         "wait_today",
         "wait_next_opening",
         "goodbye",
+    ],
+    "Urgent transfer": [
+        "urgent_connecting",
+        "urgent_nobody_free",
+        "urgent_leave_message",
+        "urgent_whisper",
+        "urgent_whisper_menu",
+        "urgent_taken",
     ],
     "Safe path": ["technical_problem", "rescue_callback", "rescue_voicemail"],
     "Technician's leg": [

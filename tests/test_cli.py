@@ -57,7 +57,8 @@ def test_simulate_call_prints_what_the_caller_hears_and_queues_the_callback(desk
     result = runner.invoke(args=["simulate-call", "--from", "+32470123456", "--keys", "3,2,#,2,3,1"])
     assert result.exit_code == 0, result.output
     assert "To report a new problem, press 2." in result.output
-    assert "Because people cannot work, you are at the front of the callback queue." in result.output
+    assert "We are connecting you to a technician now." in result.output
+    assert "No technician is free right now; you are first in the callback queue." in result.output
     assert "ended: completed" in result.output
     snapshot = queue_json(runner)
     callback = snapshot["callbacks"][0]

@@ -120,7 +120,7 @@ def test_a_real_rq_worker_process_works_the_queue(desk):
         stderr=subprocess.PIPE,
     )
     try:
-        phone_in(desk, ["3", "2", "#", "2", "3", "1"])
+        phone_in(desk, ["3", "2", "#", "2", "2", "1"])
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             db.session.expire_all()
@@ -128,7 +128,7 @@ def test_a_real_rq_worker_process_works_the_queue(desk):
                 break
             time.sleep(0.2)
         callback = db.session.scalars(select(Callback)).one()
-        assert (callback.status, callback.priority) == ("completed", 1)
+        assert (callback.status, callback.priority) == ("completed", 2)
     finally:
         worker.terminate()
         worker.wait(timeout=10)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Call, Callback, Ticket
+from callbacks.queue import position
 from tests.conftest import add_contact
 
 SID = "CA" + "a" * 32
@@ -63,7 +64,10 @@ def test_the_priority_follows_the_matrix(provider, urgency, impact, priority):
     assert ticket.priority == priority
     spoken = "T, " + " ".join(ticket.number[1:9]) + ", dot, " + " ".join(ticket.number[10:])
     assert f"We have opened ticket {spoken} for you." in text
-    assert "We will call you back on 0 4 7 0, 1 2, 3 4, 5 6. To confirm, press 1." in text
+    if priority == 1:  # put through live (the urgent transfer)
+        assert "We are connecting you to a technician now." in text
+    else:
+        assert "We will call you back on 0 4 7 0, 1 2, 3 4, 5 6. To confirm, press 1." in text
 
 
 def test_confirming_the_caller_id_queues_the_callback_and_says_the_position(provider):
@@ -82,9 +86,11 @@ def test_the_second_caller_hears_position_2_and_p1_goes_first(provider):
     report_problem(provider, urgency="1", impact="2", caller="+32475111222", sid=other)
     assert "number 2 in the" in heard(provider.post("/voice/confirm-number?try=0", other, "+32475111222", Digits="1"))
     urgent = "CA" + "c" * 32
-    report_problem(provider, urgency="2", impact="3", caller="+32475333444", sid=urgent)
-    text = heard(provider.post("/voice/confirm-number?try=0", urgent, "+32475333444", Digits="1"))
-    assert "front of the callback queue" in text and "You are number 1 in the callback queue." in text
+    # P1 with no technician free and no on-call number: straight to the front of the queue.
+    text = heard(report_problem(provider, urgency="2", impact="3", caller="+32475333444", sid=urgent))
+    assert "No technician is free right now; you are first in the callback queue." in text
+    first = db.session.scalars(select(Callback).where(Callback.phone == "+32475333444")).one()
+    assert first.priority == 1 and position(first) == 1
 
 
 def test_a_replayed_webhook_creates_no_second_ticket_or_callback(provider):
@@ -116,7 +122,7 @@ def test_no_answer_to_the_urgency_questions_gives_a_normal_priority(provider):
 
 
 def test_a_withheld_caller_id_goes_straight_to_keying_a_number(provider):
-    response = report_problem(provider, caller="anonymous")
+    response = report_problem(provider, impact="2", caller="anonymous")
     assert "Enter the phone number we should call you back on" in heard(response)
     response = provider.post("/voice/keyed-number?try=0", SID, "anonymous", Digits="0475123456")
     assert "We will call you back on 0 4 7 5, 1 2, 3 4, 5 6" in heard(response)
@@ -125,7 +131,7 @@ def test_a_withheld_caller_id_goes_straight_to_keying_a_number(provider):
 
 
 def test_another_number_can_be_keyed_instead_of_the_caller_id(provider):
-    report_problem(provider)
+    report_problem(provider, impact="2")
     assert "Enter the phone number" in heard(provider.post("/voice/confirm-number?try=0", SID, Digits="2"))
     assert "That is not a phone number" in heard(provider.post("/voice/keyed-number?try=0", SID, Digits="12"))
     response = provider.post("/voice/keyed-number?try=1", SID, Digits="0033612345678")
@@ -135,7 +141,7 @@ def test_another_number_can_be_keyed_instead_of_the_caller_id(provider):
 
 
 def test_a_withheld_caller_who_cannot_key_a_number_still_has_a_ticket(provider):
-    report_problem(provider, caller="restricted")
+    report_problem(provider, impact="2", caller="restricted")
     provider.post("/voice/keyed-number?try=0", SID, "restricted", Digits="99")
     text = heard(provider.post("/voice/keyed-number?try=1", SID, "restricted"))
     assert "We could not note a phone number" in text
