@@ -9,6 +9,8 @@ urgent call rings them. Of those who press 1, the first compare-and-set on the
 transfer wins; the others are released at once.
 """
 
+from datetime import timedelta
+
 from flask import current_app
 from sqlalchemy import select, update
 
@@ -26,6 +28,7 @@ from app.models import (
 from app.sql import compare_and_set
 from app.tickets import ticket_store
 from callbacks import technicians
+from callbacks.queue import queue_callback
 
 #: Ring every free technician at once, or one at a time, longest idle first.
 RING_ALL, RING_LONGEST_IDLE = "all", "longest_idle"
@@ -175,3 +178,35 @@ def in_progress() -> list[UrgentTransfer]:
             select(UrgentTransfer).where(UrgentTransfer.status.in_(OPEN_URGENT_STATUSES)).order_by(UrgentTransfer.id)
         )
     )
+
+
+def expire_stale() -> int:
+    """The reconciler's sweep: transfers whose Dial action never came are moved on.
+
+    Still ringing long after every ring timeout: the caller is queued as P1 (the
+    promise the caller would have heard) and the rung technicians are freed.
+    Connected with no news for ``STALE_CALL_SECONDS``: the call is taken as over.
+    """
+    config = current_app.config
+    ring_bound = utcnow() - timedelta(seconds=config["URGENT_RING_SECONDS"] + config["ONCALL_RING_SECONDS"] + 60)
+    call_bound = utcnow() - timedelta(seconds=config["STALE_CALL_SECONDS"])
+    stale = db.session.scalars(
+        select(UrgentTransfer).where(
+            (
+                UrgentTransfer.status.in_((UrgentStatus.RINGING, UrgentStatus.ONCALL))
+                & (UrgentTransfer.started_at < ring_bound)
+            )
+            | ((UrgentTransfer.status == UrgentStatus.CONNECTED) & (UrgentTransfer.connected_at < call_bound))
+        )
+    ).all()
+    moved = 0
+    for transfer in stale:
+        if transfer.status == UrgentStatus.CONNECTED:
+            moved += call_over(transfer, None)
+            continue
+        _release_rung(transfer.id)
+        if _move(transfer, (UrgentStatus.RINGING, UrgentStatus.ONCALL), UrgentStatus.QUEUED, ended_at=utcnow()):
+            moved += 1
+            if transfer.phone:
+                queue_callback(transfer.ticket, transfer.phone, 1, config["DEFAULT_LANGUAGE"])
+    return moved

@@ -2,6 +2,7 @@
 
 import json
 import threading
+from datetime import timedelta
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -215,3 +216,18 @@ def test_the_queue_json_shows_urgent_calls_in_progress(app, runner):
     [shown] = snapshot["urgent_calls"]
     assert (shown["status"], shown["phone"], shown["ticket_number"]) == ("ringing", CALLER, ticket.number)
     assert snapshot["technicians"][0]["state"] == "offered"
+
+
+def test_a_transfer_whose_dial_action_never_came_is_moved_on(app):
+    ticket = SqlTicketStore().create(title="Down", priority=1)
+    jan = add_technician("Jan", JAN)
+    ongoing = urgent.start("CA" + "d" * 32, ticket, CALLER, oncall_only=False)
+    urgent.ring_technicians(ongoing)
+    assert urgent.expire_stale() == 0  # still within its ring time
+    ongoing.started_at -= timedelta(minutes=10)
+    db.session.commit()
+    assert urgent.expire_stale() == 1
+    assert transfer().status == "queued"
+    assert state(jan) == "available"
+    callback = db.session.scalars(select(Callback)).one()
+    assert (callback.phone, callback.priority) == (CALLER, 1)
