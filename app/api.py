@@ -6,8 +6,9 @@ and set their own state. Errors are JSON: ``{"error": code, "message": text}``.
 """
 
 import functools
+import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, g, jsonify, request
 from sqlalchemy import select
@@ -16,14 +17,18 @@ from werkzeug.exceptions import HTTPException
 from app import accounts, actions
 from app.cli import queue_snapshot
 from app.extensions import db
+from app.figures import day_start
 from app.models import Callback, CallbackAttempt, Role, Technician, Ticket
 from app.openapi import document
+from app.surveys import csat_summary
 from app.tickets import ticket_store
 from callbacks.queue import position
 from callbacks.technicians import MANUAL_TRANSITIONS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
+#: An RFC 3339 date-time, offset included: the ``since`` of /api/csat.
+RFC3339_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 #: Largest id the API looks up; anything beyond is simply not found (and never reaches the database).
 MAX_ID = 2**31 - 1
 
@@ -180,6 +185,31 @@ def ticket(number: str):
     if found is None:
         return error(404, "not_found", f"No ticket {number}.")
     return jsonify(ticket_json(found))
+
+
+def parse_since(raw: str) -> datetime | None:
+    """An RFC 3339 date-time with its offset, as naive UTC like the stored times; None if it is not one."""
+    if not RFC3339_DATE_TIME.fullmatch(raw):
+        return None
+    try:
+        return datetime.fromisoformat(raw.upper()).astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        return None
+
+
+@bp.get("/csat")
+@manager_only
+def csat():
+    """Satisfaction since ``since`` (default: the start of today in Brussels)."""
+    unknown = sorted(set(request.args) - {"since"})
+    if unknown:
+        return error(400, "unknown_parameter", f"Unknown query parameter {unknown[0]!r}; only 'since' is accepted.")
+    since = day_start()
+    if "since" in request.args:
+        since = parse_since(request.args["since"])
+        if since is None:
+            return error(400, "bad_since", "since must be a date-time with its offset, e.g. 2026-11-27T00:00:00+01:00.")
+    return jsonify({"since": timestamp(since), **csat_summary(since)})
 
 
 @bp.post("/technicians/<raw_id>/state")

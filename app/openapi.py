@@ -124,6 +124,31 @@ SCHEMAS["Callback"] = {
     ]
 }
 
+RATING_COUNT = {"type": "integer", "minimum": 0}
+SCHEMAS["Csat"] = {
+    "type": "object",
+    "required": ["since", "ratings", "average", "distribution", "surveys_sent", "response_rate"],
+    "properties": {
+        "since": TIME,
+        "ratings": {**RATING_COUNT, "description": "Ratings given since then"},
+        "average": {"type": "number", "minimum": 1, "maximum": 5, "nullable": True},
+        "distribution": {
+            "type": "object",
+            "required": ["1", "2", "3", "4", "5"],
+            "properties": {str(rating): RATING_COUNT for rating in range(1, 6)},
+            "description": "Ratings given since then, per score (1 = very dissatisfied, 5 = very satisfied)",
+        },
+        "surveys_sent": {**RATING_COUNT, "description": "Survey mails sent since then"},
+        "response_rate": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "nullable": True,
+            "description": "Share of the surveys sent since then that are rated",
+        },
+    },
+}
+
 
 def document() -> dict:
     """The whole OpenAPI document."""
@@ -180,6 +205,21 @@ def document() -> dict:
                         ),
                         **_errors(401, 403),
                     },
+                }
+            },
+            "/api/csat": {
+                "get": {
+                    "summary": "Customer satisfaction: ratings and survey response rate (managers)",
+                    "parameters": [
+                        {
+                            "name": "since",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "format": "date-time"},
+                            "description": "Default: the start of today (Europe/Brussels)",
+                        }
+                    ],
+                    "responses": {"200": _json(_ref("Csat"), "Satisfaction figures"), **_errors(400, 401, 403)},
                 }
             },
             "/api/technicians/{technician_id}/state": {
