@@ -12,6 +12,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from app import surveys
+from app.autotask import sync as autotask
 from app.extensions import db
 from app.models import AttemptStatus, CallbackAttempt, Outcome, utcnow
 from callbacks import attempts, rescue, technicians
@@ -45,6 +47,8 @@ def reconcile() -> dict[str, int]:
     )
     done["rescues_taken"] = rescue.drain_spool()
     done["offers_made"] = dispatch()
+    done["surveys_requeued"] = surveys.send_pending()
+    done["autotask_sweeps_queued"] = autotask.queue_sweep()
     if any(done.values()):
         log.info("reconciled: %s", done)
     return done

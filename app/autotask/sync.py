@@ -18,6 +18,8 @@ from typing import Any
 
 from flask import current_app
 from rq import Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import or_, select, update
 
 from app.autotask.client import AutotaskClient
@@ -25,7 +27,7 @@ from app.autotask.errors import AutotaskError, AutotaskServerError, AutotaskUnav
 from app.autotask.picklists import Picklists
 from app.extensions import db
 from app.models import AutotaskNote, AutotaskTicket, SyncState, Ticket, TicketNote, utcnow
-from app.queueing import enqueue, job_context
+from app.queueing import enqueue, job_context, queue, redis_connection
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,8 @@ FIRST_BACKOFF_SECONDS = 30
 MAX_BACKOFF_SECONDS = 1800
 #: Tickets pushed per cron sweep.
 SWEEP_LIMIT = 50
+#: One sweep job at a time: the reconciler queues it under this id.
+SWEEP_JOB_ID = "autotask-sweep"
 SYNC_RETRY = Retry(max=8, interval=[30, 60, 120, 300, 600, 1800, 3600, 3600])
 
 
@@ -269,6 +273,44 @@ def sync_pending(limit: int = SWEEP_LIMIT) -> int:
         except AutotaskError:
             continue  # this ticket needs a person (logged); the others may still go through
     return synced
+
+
+def queue_sweep() -> int:
+    """Ask a worker to run ``sync_pending`` when tickets wait; the reconciler calls this every sweep.
+
+    The sweep runs in its own job (never inside the reconciler, which a slow Autotask must
+    not hold up), and at most one is queued at a time. Returns 1 when one was queued.
+    """
+    if current_app.config["TICKET_STORE"] != "autotask":
+        return 0
+    waiting = db.session.scalar(
+        select(AutotaskTicket.ticket_id)
+        .where(
+            AutotaskTicket.sync_state == SyncState.PENDING,
+            or_(AutotaskTicket.lease_until.is_(None), AutotaskTicket.lease_until < utcnow()),
+        )
+        .limit(1)
+    )
+    db.session.rollback()
+    if waiting is None:
+        return 0
+    try:
+        existing = Job.fetch(SWEEP_JOB_ID, connection=redis_connection())
+    except NoSuchJobError:
+        existing = None
+    except Exception:
+        log.exception("could not look for the Autotask sweep job")
+        return 0
+    if existing is not None and existing.get_status() in (JobStatus.QUEUED, JobStatus.STARTED):
+        return 0
+    try:
+        queue("notify").enqueue(
+            "app.autotask.sync.sync_pending_job", job_id=SWEEP_JOB_ID, job_timeout=600, result_ttl=60
+        )
+    except Exception:
+        log.exception("could not queue the Autotask sweep")
+        return 0
+    return 1
 
 
 def sync_ticket_job(ticket_id: int) -> bool:
