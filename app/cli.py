@@ -167,6 +167,10 @@ def queue_command(as_json: bool) -> None:
             f"{place:>4} P{callback['priority']} {callback['status']:<12} {callback['phone']:<15} "
             f"{callback['ticket_number']} attempts={callback['attempts']}"
         )
+    for transfer in snapshot["urgent_calls"]:
+        click.echo(
+            f"  !! urgent {transfer['status']:<10} {transfer['phone'] or 'withheld':<15} {transfer['ticket_number']}"
+        )
     for technician in snapshot["technicians"]:
         click.echo(f"     {technician['name']:<20} {technician['phone']:<15} {technician['state']}")
 

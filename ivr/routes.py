@@ -363,7 +363,7 @@ def open_ticket(call: Call) -> Ticket:
         return call.ticket
     ticket = store.create(
         origin_call_sid=call.sid,
-        title=headline(call.transcript) if call.transcript else "Problem reported by phone",
+        title=headline(call.transcript) if call.transcript else catalog.message(call.language, "ticket_title"),
         caller_phone=call.from_e164,
         contact_id=call.contact_id,
         company_id=call.contact.company_id if call.contact else None,

@@ -216,6 +216,7 @@ def test_the_queue_json_shows_urgent_calls_in_progress(app, runner):
     [shown] = snapshot["urgent_calls"]
     assert (shown["status"], shown["phone"], shown["ticket_number"]) == ("ringing", CALLER, ticket.number)
     assert snapshot["technicians"][0]["state"] == "offered"
+    assert f"urgent ringing    {CALLER}" in runner.invoke(args=["queue"]).output
 
 
 def test_a_transfer_whose_dial_action_never_came_is_moved_on(app):
