@@ -6,7 +6,7 @@ and ThresholdInformation — with Autotask's request and response shapes, its er
 and its hourly request threshold::
 
     standin = AutotaskStandIn(hourly_threshold=100).start()
-    standin.add_company("Brouwerij De Klok", phone="03 123 45 67")
+    standin.add_company("Brouwerij De Klok", phone="03 230 45 67")
     app.config["AUTOTASK_ZONE_URL"] = standin.zone_url
 """
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from autotask_standin.core import DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USERNAME, AutotaskStandIn
 
 DEMO_COMPANIES = [
-    ("Brouwerij De Klok", "03 123 45 67", [("An", "Peeters", "an@deklok.example", "0470/12.34.56")]),
+    ("Brouwerij De Klok", "03 230 45 67", [("An", "Peeters", "an@deklok.example", "0470/12.34.56")]),
     ("Transports Lemaire", "+32 2 555 12 12", [("Luc", "Lemaire", "luc@lemaire.example", "+32 (0)475 98 76 54")]),
     ("Atelier Vos", "03-888.77.66", [("Els", "Vos", "els@vos.example", "")]),
     ("Harbour Logistics", "+44 20 7946 0000", [("Sam", "Baker", "sam@harbour.example", "+44 7911 123456")]),

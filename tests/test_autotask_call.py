@@ -40,7 +40,7 @@ def call_back(desk):
 
 
 def test_a_whole_call_ends_with_ticket_notes_and_callback_in_autotask_and_the_desk(desk, standin):
-    company = standin.add_company("Brouwerij De Klok", phone="03 123 45 67")
+    company = standin.add_company("Brouwerij De Klok", phone="03 230 45 67")
     contact = standin.add_contact(company, "An", "Peeters", email="an@deklok.example", mobile="0470/12.34.56")
     phones.refresh()
     add_technician("Jan Janssens", JAN, languages="en")

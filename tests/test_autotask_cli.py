@@ -75,7 +75,7 @@ def test_the_stand_in_runs_on_its_own_with_demo_data():
             headers=headers,
             timeout=5,
         ).json()
-        assert found["items"][0]["phone"] == "03 123 45 67"
+        assert found["items"][0]["phone"] == "03 230 45 67"
     finally:
         process.terminate()
         process.wait(timeout=10)

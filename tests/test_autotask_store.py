@@ -39,7 +39,7 @@ def test_the_store_is_chosen_by_configuration(app, autotask):
 
 
 def test_a_new_ticket_is_created_in_autotask_with_its_number_read_back(app, autotask):
-    company = autotask.add_company("Brouwerij De Klok", phone="03 123 45 67")
+    company = autotask.add_company("Brouwerij De Klok", phone="03 230 45 67")
     contact = autotask.add_contact(company, "An", "Peeters", email="an@deklok.example", mobile="+32 (0)470 12 34 56")
     phones.refresh()
 
