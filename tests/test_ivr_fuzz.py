@@ -32,11 +32,30 @@ PATHS = [
     "/voice/agent/1/answer",
     "/voice/agent/1/choice",
     "/voice/agent/1/dialed",
+    "/voice/urgent/1/whisper",
+    "/voice/urgent/1/accept",
+    "/voice/urgent/1/dialed",
+    "/voice/urgent/1/message",
 ]
 KEYS = st.text(alphabet="0123456789*#", max_size=20)
 GARBAGE = st.text(max_size=40)
 CALLERS = st.sampled_from(["+32470123456", "+32475111222", "0470123456", "anonymous", "", "+266696687", "12"]) | GARBAGE
-QUERIES = st.sampled_from(["", "?try=0", "?try=1", "?try=x", "?misses=2", "?misses=-1", "?attempt=1&leg=customer"])
+QUERIES = st.sampled_from(
+    [
+        "",
+        "?try=0",
+        "?try=1",
+        "?try=x",
+        "?misses=2",
+        "?misses=-1",
+        "?attempt=1&leg=customer",
+        "?who=1",
+        "?who=x",
+        "?stage=ringing",
+        "?stage=oncall",
+        "?stage=zz",
+    ]
+)
 
 step = st.fixed_dictionaries(
     {
@@ -56,7 +75,7 @@ step = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(step, min_size=1, max_size=12))
 def test_random_webhooks_never_break_the_call(provider, client, steps):
     for request in steps:
