@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import PASSWORD
 
@@ -24,8 +24,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-#: How long a live page may take to show a change (it polls every 2 s).
+#: How long a live page may take to show a change (it polls every 2 s; lab prompts play in real time).
 LIVE_TIMEOUT_MS = 15_000
+expect.set_options(timeout=LIVE_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")
