@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-postgresql lint format install clean
+.PHONY: run test test-postgresql lint format install browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,13 +16,22 @@ $(VENV)/installed: requirements.txt | $(BIN)/python
 
 install: $(VENV)/installed
 
+# The browser tests drive Debian's chromium: Playwright cannot download its own browsers here.
+CHROMIUM ?= /usr/bin/chromium
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" != 0 ]; then echo "The browser tests need chromium: sudo apt-get install chromium" >&2; exit 1; fi
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+
+browser: $(CHROMIUM)
+
 run: install
 	scripts/run
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-test-postgresql: install
+test-postgresql: install browser
 	DATABASE_URL=$${DATABASE_URL:-postgresql+psycopg://127.0.0.1:5432/test} $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: install
