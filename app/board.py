@@ -109,6 +109,12 @@ def elapsed(moment: datetime | None) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d}"
 
 
+@bp.app_template_filter("phone")
+def phone_number(e164: str | None) -> str:
+    """A number as the desk writes it: national format for Belgium, international otherwise."""
+    return phone.display(e164) if e164 else ""
+
+
 @bp.app_template_filter("clock")
 def clock(moment: datetime | None) -> str:
     return to_local(moment).strftime("%H:%M") if moment else ""

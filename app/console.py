@@ -6,6 +6,8 @@ whisper cannot: contract, past attempts, the ticket's notes, and a place to
 write the wrap-up and resolve the ticket.
 """
 
+from datetime import UTC, datetime
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,7 +16,7 @@ from app import actions, contracts
 from app.auth import protect_forms, role_required
 from app.board import company_of, customer_of
 from app.extensions import db
-from app.figures import day_start
+from app.figures import DESK_TIMEZONE, day_start
 from app.forms import NoteForm
 from app.models import AttemptStatus, Callback, CallbackAttempt, Company, Outcome, Role, Technician, Ticket
 from app.tickets import ticket_store
@@ -148,6 +150,23 @@ def add_note(ticket_id: int):
         return _after_action("Write a note first (at most 5000 characters).")
     ticket_store().add_note(ticket, f"{my_technician().name}: {form.note.data.strip()}")
     return _after_action(f"Note saved to ticket {ticket.number}.")
+
+
+@bp.post("/tickets/<int:ticket_id>/onsite")
+@technician_only
+def plan_onsite(ticket_id: int):
+    """Plan an on-site visit: free under Wise and Magic, otherwise only once agreed as billable."""
+    ticket = _my_ticket(ticket_id)
+    try:
+        local = datetime.strptime(request.form.get("when", ""), "%Y-%m-%dT%H:%M").replace(tzinfo=DESK_TIMEZONE)
+    except ValueError:
+        return _after_action("Choose the day and time of the visit.")
+    when = local.astimezone(UTC).replace(tzinfo=None)
+    try:
+        contracts.plan_onsite_visit(ticket, when, my_technician().name, billable=bool(request.form.get("billable")))
+    except (contracts.OnsiteNotIncluded, ValueError) as refusal:
+        return _after_action(str(refusal))
+    return _after_action(f"On-site visit planned for ticket {ticket.number}.")
 
 
 @bp.post("/tickets/<int:ticket_id>/resolve")

@@ -124,3 +124,36 @@ def test_the_console_is_idle_without_an_offer(client, jan):
     page = client.get("/console").get_data(as_text=True)
     assert "No offer or call right now." in page and 'hx-get="/console/live"' in page
     assert db.session.scalars(select(Callback)).first() is None
+
+
+def tomorrow_at_ten() -> str:
+    return (utcnow() + timedelta(days=1)).strftime("%Y-%m-%dT10:00")
+
+
+def test_an_on_site_visit_is_planned_free_under_a_wise_contract(client, jan):
+    attempt = callback_for(jan, "wise", status="dialing_customer")
+    page = client.get("/console/live").get_data(as_text=True)
+    assert "Plan on-site visit" in page and "agreed as billable" not in page
+    answer = post(client, f"/console/tickets/{attempt.callback.ticket_id}/onsite", when=tomorrow_at_ten())
+    assert "On-site visit planned" in answer.text
+    note = db.session.get(Ticket, attempt.callback.ticket_id).notes[-1].body
+    assert "10:00 by Jan Janssens: included in the Wise contract, at no cost." in note
+
+
+def test_an_on_site_visit_under_basic_needs_the_customers_agreement_to_pay(client, jan):
+    attempt = callback_for(jan, "basic", status="dialing_customer")
+    path = f"/console/tickets/{attempt.callback.ticket_id}/onsite"
+    assert "agreed as billable" in client.get("/console/live").get_data(as_text=True)
+    assert "the visit is billable" in post(client, path, when=tomorrow_at_ten()).text
+    assert "On-site visit planned" in post(client, path, when=tomorrow_at_ten(), billable="1").text
+    assert (
+        "billable, not included (the Basic contract)"
+        in db.session.get(Ticket, attempt.callback.ticket_id).notes[-1].body
+    )
+
+
+@pytest.mark.parametrize("when", ["", "tomorrow", "2020-01-01T10:00"])
+def test_an_on_site_visit_needs_a_time_still_to_come(client, jan, when):
+    attempt = callback_for(jan, "magic", status="dialing_customer")
+    answer = post(client, f"/console/tickets/{attempt.callback.ticket_id}/onsite", when=when).text
+    assert "Choose the day and time of the visit." in answer or "a time still to come" in answer
