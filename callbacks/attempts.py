@@ -86,6 +86,8 @@ def technician_declined(attempt: CallbackAttempt, outcome: Outcome) -> bool:
     else:
         technicians.release(attempt.technician_id)
     db.session.commit()
+    what = "missed" if outcome == Outcome.TECHNICIAN_MISSED else "skipped"
+    ticket_store().add_note(attempt.callback.ticket, f"Callback offered to {attempt.technician.name}: {what}.")
     return True
 
 

@@ -15,6 +15,7 @@ from app.models import (
     CallbackStatus,
     Company,
     Contact,
+    Outcome,
     TechnicianState,
     Ticket,
     utcnow,
@@ -81,6 +82,40 @@ def test_every_callback_outcome_is_noted(app, store_kind, provider_status, attem
     assert expected in local_notes(ticket)
     if store_kind is not None:
         assert expected in remote_notes(store_kind, ticket)
+
+
+def being_offered(ticket: Ticket) -> CallbackAttempt:
+    """Jan's phone rings with an offer of the ticket's callback."""
+    jan = add_technician("Jan Janssens", "+32470000001", state=TechnicianState.OFFERED)
+    callback = Callback(
+        ticket_id=ticket.id,
+        phone=CALLER,
+        language="en",
+        priority=3,
+        status=CallbackStatus.OFFERED,
+        technician_id=jan.id,
+    )
+    attempt = CallbackAttempt(callback=callback, technician_id=jan.id, status=AttemptStatus.RINGING_TECHNICIAN)
+    db.session.add(attempt)
+    db.session.commit()
+    return attempt
+
+
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [
+        (Outcome.TECHNICIAN_MISSED, "Callback offered to Jan Janssens: missed."),
+        (Outcome.TECHNICIAN_SKIPPED, "Callback offered to Jan Janssens: skipped."),
+    ],
+)
+def test_an_offer_the_technician_missed_or_skipped_is_noted(app, store_kind, outcome, expected):
+    ticket = ticket_store().create(title="Printer", priority=3, caller_phone=CALLER)
+    attempt = being_offered(ticket)
+    assert attempts.technician_declined(attempt, outcome)
+    assert not attempts.technician_declined(attempt, outcome)  # a replay notes nothing more
+    assert local_notes(ticket) == [expected]
+    if store_kind is not None:
+        assert remote_notes(store_kind, ticket) == [expected]
 
 
 def test_a_replayed_outcome_adds_no_second_note(app, store_kind):
