@@ -140,7 +140,7 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
             get("AUTOTASK_PRIORITY_LABELS", "1=Critical,2=High,3=Medium,4=Low"), key=int
         ),
         # Source and queue labels of tickets opened by phone ("" leaves the field to Autotask's defaults).
-        "AUTOTASK_SOURCE_LABEL": get("AUTOTASK_SOURCE_LABEL", "Phone"),
+        "AUTOTASK_SOURCE_LABEL": env.get("AUTOTASK_SOURCE_LABEL", "Phone"),
         "AUTOTASK_QUEUE_LABEL": env.get("AUTOTASK_QUEUE_LABEL", "Level I Support"),
         # Note type and publish labels of the notes the desk writes on Autotask tickets.
         "AUTOTASK_NOTE_TYPE_LABEL": get("AUTOTASK_NOTE_TYPE_LABEL", "Task Notes"),
