@@ -11,8 +11,13 @@ from werkzeug.datastructures import MultiDict
 
 from app import phone
 from app.extensions import db
-from app.models import Call, Contact, ContactPhone, utcnow
+from app.models import Call, Contact, ContactPhone, Ticket, utcnow
+from app.tickets import ticket_store
 from ivr import catalog
+from ivr.urgency import priority_for
+
+#: Longest ticket title taken from a transcript.
+TITLE_LENGTH = 80
 
 
 def find_contact(e164: str | None) -> Contact | None:
@@ -52,3 +57,43 @@ def call_ended(sid: str, status: str, duration: str | None) -> None:
     call.ended_at = utcnow()
     call.duration_seconds = int(duration) if (duration or "").isdigit() else None
     db.session.commit()
+
+
+def open_ticket(call: Call) -> Ticket:
+    """The call's ticket: a new one, or the existing ticket raised to the priority just given."""
+    priority = priority_for(call.urgency, call.impact)
+    store = ticket_store()
+    if call.ticket is not None:
+        # Only what the caller just said can raise an existing ticket's priority.
+        if call.urgency and call.impact and priority < call.ticket.priority:
+            call.ticket.priority = priority
+            store.add_note(
+                call.ticket, f"Caller reports by phone: {call.urgency}, {call.impact}; priority P{priority}."
+            )
+        return call.ticket
+    ticket = store.create(
+        origin_call_sid=call.sid,
+        title=headline(call.transcript) if call.transcript else catalog.message(call.language, "ticket_title"),
+        caller_phone=call.from_e164,
+        contact_id=call.contact_id,
+        company_id=call.contact.company_id if call.contact else None,
+        priority=priority,
+        urgency=call.urgency,
+        impact=call.impact,
+        recording_url=call.recording_url,
+        description=call.transcript or "",
+    )
+    call.ticket_id = ticket.id
+    db.session.commit()
+    # The transcript may have landed while the ticket was being opened. Locking the call row
+    # waits for a transcription webhook that is writing it, so one of the two always sees both.
+    transcript = db.session.scalar(select(Call.transcript).where(Call.id == call.id).with_for_update())
+    if transcript and not ticket.description:
+        ticket.description, ticket.title = transcript, headline(transcript)
+    db.session.commit()
+    return ticket
+
+
+def headline(text: str) -> str:
+    """A ticket title from what the caller said: the first words, cut at a word boundary."""
+    return text if len(text) <= TITLE_LENGTH else text[:TITLE_LENGTH].rsplit(" ", 1)[0] + "…"

@@ -5,8 +5,11 @@ Prompt text lives there, never in view code. A prompt with a recorded version
 """
 
 import tomllib
+from datetime import datetime
 from functools import cache
 from pathlib import Path
+
+from app import opening_hours
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 
@@ -68,3 +71,13 @@ def when(language: str, kind: str, **values: object) -> str:
 def text_template(language: str, key: str) -> str:
     """A prompt with its ``{placeholders}`` unfilled (for the generated script)."""
     return _catalog(language)["prompts"][key]
+
+
+def spoken_when(language: str, moment: datetime | None) -> str:
+    """ "today at 8:00", "tomorrow at 8:00", "on Monday at 8:00" — in the caller's language."""
+    if moment is None:
+        return when(language, "soon")
+    today = opening_hours.local().date()
+    days_ahead = (moment.date() - today).days
+    kind = {0: "today", 1: "tomorrow"}.get(days_ahead, "weekday")
+    return when(language, kind, day=weekday(language, moment.weekday()), hour=moment.hour, minute=moment.minute)

@@ -96,6 +96,6 @@ def test_a_bug_in_a_step_still_gets_twiml(provider, monkeypatch):
     def broken_store():
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("ivr.routes.ticket_store", broken_store)
+    monkeypatch.setattr("ivr.calls.ticket_store", broken_store)
     provider.post("/voice/incoming", SID)
     assert "We have noted your number" in says(provider.post("/voice/impact?try=0", SID, Digits="3"))

@@ -1,0 +1,102 @@
+"""The callback number (the caller ID confirmed, or one keyed) and the caller's place in the queue."""
+
+from flask import current_app, request
+from twilio.twiml.voice_response import VoiceResponse
+
+from app import opening_hours, phone
+from app.extensions import db
+from app.models import Call, Ticket
+from app.notifications import queue_text
+from app.tickets import ticket_store
+from callbacks import jobs
+from callbacks.estimate import wait_prompt
+from callbacks.queue import position, queue_callback
+from ivr import catalog
+from ivr.calls import current_call, open_ticket
+from ivr.steps import bp, caller_webhook, choice
+from ivr.twiml import answer, attempt_number, menu, say_goodbye, speak
+
+
+def offer_callback_number(twiml: VoiceResponse, call: Call, attempt: int = 0) -> VoiceResponse:
+    """Confirm the caller ID (or a keyed number); ask for one when there is none."""
+    number = call.callback_phone or call.from_e164
+    if number is None:
+        return ask_number(twiml, call, attempt=0)
+    return menu(twiml, call.language, "confirm_number", "/voice/confirm-number", attempt, phone=phone.spoken(number))
+
+
+def ask_number(twiml: VoiceResponse, call: Call, attempt: int) -> VoiceResponse:
+    return menu(twiml, call.language, "enter_number", "/voice/keyed-number", attempt, num_digits=None)
+
+
+@bp.post("/confirm-number")
+@caller_webhook
+def confirm_number():
+    call = current_call(request.form)
+    key = choice("12", default="1")
+    if key is None:
+        return answer(offer_callback_number(VoiceResponse(), call, attempt=1))
+    if key == "2":
+        return answer(ask_number(VoiceResponse(), call, attempt=0))
+    call.callback_phone = call.callback_phone or call.from_e164
+    db.session.commit()
+    return answer(finish_in_queue(call))
+
+
+@bp.post("/keyed-number")
+@caller_webhook
+def keyed_number():
+    call = current_call(request.form)
+    number = phone.from_keypad(request.form.get("Digits"), current_app.config["PHONE_REGION"])
+    if number is not None:
+        call.callback_phone = number
+        db.session.commit()
+        return answer(offer_callback_number(VoiceResponse(), call))
+    twiml = VoiceResponse()
+    speak(twiml, call.language, "invalid_number")
+    if attempt_number(request.args.get("try")) == 0:
+        return answer(ask_number(twiml, call, attempt=1))
+    if call.from_e164 is not None:
+        return answer(offer_callback_number(twiml, call, attempt=1))
+    ticket = open_ticket(call)
+    ticket_store().add_note(ticket, "The caller could not give a callback number.")
+    speak(twiml, call.language, "no_callback_number")
+    return answer(say_goodbye(twiml, call.language))
+
+
+def finish_in_queue(call: Call) -> VoiceResponse:
+    """Queue the callback (once per caller), confirm by SMS, and tell the caller their place."""
+    ticket = open_ticket(call)
+    next_opening = None if opening_hours.is_open() else opening_hours.next_opening()
+    due_at = opening_hours.as_utc(next_opening) if next_opening else None
+    callback, created = queue_callback(ticket, call.callback_phone, ticket.priority, call.language, due_at=due_at)
+    call.callback_id = callback.id
+    db.session.commit()
+    if created:
+        jobs.trigger_dispatch()
+        confirm_by_sms(call, ticket)
+    twiml = VoiceResponse()
+    if callback.priority == 1:
+        speak(twiml, call.language, "urgent_front_of_queue")
+    place = position(callback)
+    speak(twiml, call.language, "queued", position=place)
+    wait = wait_prompt(callback, place)
+    speak(
+        twiml,
+        call.language,
+        wait,
+        when=catalog.spoken_when(call.language, next_opening or opening_hours.next_opening()),
+    )
+    return say_goodbye(twiml, call.language)
+
+
+def confirm_by_sms(call: Call, ticket: Ticket) -> None:
+    """A mobile caller gets the ticket number and the callback promise in writing (never blocks the call)."""
+    mobile = next(
+        (number for number in (call.from_e164, call.callback_phone) if number and phone.is_mobile(number)), None
+    )
+    if mobile is not None:
+        body = catalog.message(
+            call.language, "sms_queued", ticket=ticket.number, phone=phone.display(call.callback_phone)
+        )
+        queue_text(mobile, body)

@@ -1,0 +1,149 @@
+"""The start of an inbound call: language, welcome, opening hours, an open callback, main menu."""
+
+from flask import current_app, request
+from twilio.twiml.voice_response import VoiceResponse
+
+from app import opening_hours
+from app.contracts import includes_out_of_hours
+from app.extensions import db
+from app.models import Call, Callback, CallbackStatus
+from app.telephony import public_url
+from app.tickets import ticket_store
+from callbacks import lifecycle
+from callbacks.queue import open_callback_for, position
+from ivr import catalog, problem, tickets
+from ivr.calls import current_call
+from ivr.steps import bp, caller_webhook, choice, repeat
+from ivr.twiml import answer, menu, say_goodbye, speak
+
+#: Keys of the language menu.
+LANGUAGE_KEYS = {"1": "nl", "2": "fr", "3": "en"}
+
+
+# --- Opening: language, welcome, hours, an open callback, main menu -----------------------------
+
+
+@bp.post("/incoming")
+@caller_webhook
+def incoming():
+    call = current_call(request.form)
+    if call.contact is not None and call.contact.language in catalog.languages():
+        return answer(greet(VoiceResponse(), call))
+    return answer(language_menu(VoiceResponse(), attempt=0))
+
+
+def language_menu(twiml: VoiceResponse, attempt: int) -> VoiceResponse:
+    """Each option in its own language and voice: "Voor Nederlands, druk 1. Pour le français…"."""
+    url = public_url(f"/voice/language?try={attempt}")
+    gather = twiml.gather(action=url, num_digits=1, timeout=current_app.config["GATHER_TIMEOUT_SECONDS"])
+    for language in LANGUAGE_KEYS.values():
+        speak(gather, language, "language_choice")
+    twiml.redirect(url)
+    return twiml
+
+
+@bp.post("/language")
+@caller_webhook
+def language():
+    call = current_call(request.form)
+    key = choice("".join(LANGUAGE_KEYS), default="")
+    if key is None:
+        return answer(language_menu(VoiceResponse(), attempt=1))
+    call.language = LANGUAGE_KEYS.get(key, current_app.config["DEFAULT_LANGUAGE"])
+    db.session.commit()
+    return answer(greet(VoiceResponse(), call))
+
+
+def greet(twiml: VoiceResponse, call: Call) -> VoiceResponse:
+    """Welcome (by name for a known contact), then what this caller needs first."""
+    speak(twiml, call.language, "welcome")
+    if call.contact is not None:
+        if call.contact.company is not None:
+            speak(twiml, call.language, "greeting_known", name=call.contact.name, company=call.contact.company.name)
+        else:
+            speak(twiml, call.language, "greeting_known_no_company", name=call.contact.name)
+    waiting_callback = open_callback_for(call.from_e164) if call.from_e164 else None
+    if waiting_callback is not None:
+        return open_callback_menu(twiml, call, waiting_callback, attempt=0)
+    return main_menu_or_closed(twiml, call)
+
+
+def main_menu_or_closed(twiml: VoiceResponse, call: Call) -> VoiceResponse:
+    if not opening_hours.is_open():
+        return closed(twiml, call)
+    return menu(twiml, call.language, "main_menu", "/voice/main-menu")
+
+
+@bp.post("/main-menu")
+@caller_webhook
+def main_menu():
+    call = current_call(request.form)
+    key = choice("12", default="2")
+    if key is None:
+        return repeat(call, "main_menu", "/voice/main-menu")
+    if key == "1":
+        return answer(tickets.ask_ticket_number(VoiceResponse(), call, misses=0))
+    return answer(problem.ask_problem(VoiceResponse(), call))
+
+
+# --- A caller who is already in the queue ---------------------------------------------------------
+
+
+def open_callback_menu(twiml: VoiceResponse, call: Call, callback: Callback, attempt: int) -> VoiceResponse:
+    """Keep your place, cancel, or another question (cancel only while still waiting)."""
+    if callback.status == CallbackStatus.WAITING:
+        return menu(
+            twiml, call.language, "open_callback_menu", "/voice/open-callback", attempt, position=position(callback)
+        )
+    return menu(twiml, call.language, "open_callback_soon_menu", "/voice/open-callback", attempt)
+
+
+@bp.post("/open-callback")
+@caller_webhook
+def open_callback():
+    call = current_call(request.form)
+    callback = open_callback_for(call.from_e164) if call.from_e164 else None
+    if callback is None:
+        return answer(main_menu_or_closed(VoiceResponse(), call))
+    key = choice("123" if callback.status == CallbackStatus.WAITING else "13", default="1")
+    if key is None:
+        return answer(open_callback_menu(VoiceResponse(), call, callback, attempt=1))
+    twiml = VoiceResponse()
+    if key == "3":
+        return answer(main_menu_or_closed(twiml, call))
+    if key == "2":
+        cancelled = lifecycle.cancel(callback.id)
+        db.session.commit()
+        if cancelled:
+            ticket_store().add_note(callback.ticket, "The caller cancelled the callback by phone.")
+        return answer(
+            say_goodbye(twiml, call.language, "callback_cancelled" if cancelled else "callback_not_cancelled")
+        )
+    speak(twiml, call.language, "keep_place")
+    return answer(say_goodbye(twiml, call.language))
+
+
+# --- Closed: a message for everyone, the urgent line for contracts that include it -----------------
+
+
+def closed(twiml: VoiceResponse, call: Call) -> VoiceResponse:
+    speak(twiml, call.language, "closed", when=catalog.spoken_when(call.language, opening_hours.next_opening()))
+    company = call.contact.company if call.contact else None
+    if company is not None and includes_out_of_hours(company.contract):
+        return menu(twiml, call.language, "closed_urgent_menu", "/voice/closed-menu")
+    return problem.ask_problem(twiml, call)
+
+
+@bp.post("/closed-menu")
+@caller_webhook
+def closed_menu():
+    call = current_call(request.form)
+    key = choice("12", default="2")
+    if key is None:
+        return repeat(call, "closed_urgent_menu", "/voice/closed-menu")
+    if key == "1":
+        call.urgent_line = True
+        call.urgency = "cannot_work"
+        db.session.commit()
+        return answer(menu(VoiceResponse(), call.language, "impact_menu", "/voice/impact"))
+    return answer(problem.ask_problem(VoiceResponse(), call))

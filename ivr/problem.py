@@ -1,0 +1,96 @@
+"""A new problem: the caller describes it, says how urgent it is, and a ticket is opened."""
+
+from flask import current_app, request
+from sqlalchemy import update
+from twilio.twiml.voice_response import VoiceResponse
+
+from app import opening_hours
+from app.extensions import db
+from app.models import Call, Ticket
+from app.telephony import public_url
+from ivr import callback_number, catalog, urgent
+from ivr.calls import current_call, headline, open_ticket
+from ivr.steps import bp, caller_webhook, choice, repeat
+from ivr.twiml import answer, menu, speak
+from ivr.urgency import IMPACTS, URGENCIES
+from ivr.webhook import hang_up, provider_webhook
+
+
+def ask_problem(twiml: VoiceResponse, call: Call) -> VoiceResponse:
+    speak(twiml, call.language, "record_problem")
+    # The provider transcribes English only; other languages keep the recording alone.
+    transcription = {"transcribe": True, "transcribe_callback": public_url("/voice/transcription")}
+    twiml.record(
+        action=public_url("/voice/recorded"),
+        finish_on_key="#",
+        max_length=current_app.config["RECORDING_MAX_SECONDS"],
+        play_beep=True,
+        recording_status_callback=public_url("/voice/recording"),
+        **(transcription if call.language == "en" else {}),
+    )
+    # The provider skips the action of an empty recording and goes on here.
+    twiml.redirect(public_url("/voice/recorded"))
+    return twiml
+
+
+@bp.post("/recorded")
+@caller_webhook
+def recorded():
+    call = current_call(request.form)
+    if request.form.get("RecordingUrl"):
+        call.recording_url = request.form["RecordingUrl"][:500]
+        db.session.commit()
+    if request.form.get("Digits") == "hangup":
+        # The caller hung up while describing the problem: keep what they said.
+        open_ticket(call)
+        return answer(hang_up())
+    return answer(menu(VoiceResponse(), call.language, "urgency_menu", "/voice/urgency"))
+
+
+@bp.post("/urgency")
+@caller_webhook
+def urgency():
+    call = current_call(request.form)
+    key = choice("12", default="1")
+    if key is None:
+        return repeat(call, "urgency_menu", "/voice/urgency")
+    call.urgency = URGENCIES[key]
+    db.session.commit()
+    return answer(menu(VoiceResponse(), call.language, "impact_menu", "/voice/impact"))
+
+
+@bp.post("/impact")
+@caller_webhook
+def impact():
+    call = current_call(request.form)
+    key = choice("123", default="1")
+    if key is None:
+        return repeat(call, "impact_menu", "/voice/impact")
+    call.impact = IMPACTS[key]
+    db.session.commit()
+    ticket = open_ticket(call)
+    twiml = VoiceResponse()
+    if ticket.origin_call_sid == call.sid:
+        speak(twiml, call.language, "ticket_created", ticket=catalog.spoken_ticket_number(call.language, ticket.number))
+    desk_open = opening_hours.is_open()
+    if (desk_open and ticket.priority == 1) or (not desk_open and call.urgent_line):
+        return answer(urgent.put_through(twiml, call, ticket, oncall_only=not desk_open))
+    return answer(callback_number.offer_callback_number(twiml, call))
+
+
+@bp.post("/transcription")
+@provider_webhook(on_error=hang_up)
+def transcription():
+    """The provider's transcript of the problem description: the ticket's description and title."""
+    call = current_call(request.form)
+    text = request.form.get("TranscriptionText", "").strip()[:4000]
+    if text and request.form.get("TranscriptionStatus", "completed") == "completed":
+        call.transcript = text
+        db.session.flush()  # holds the call row until commit: see open_ticket
+        db.session.execute(
+            update(Ticket)
+            .where(Ticket.origin_call_sid == call.sid, Ticket.description == "")
+            .values(description=text, title=headline(text))
+        )
+        db.session.commit()
+    return answer(hang_up())
