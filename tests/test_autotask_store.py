@@ -251,3 +251,15 @@ def test_a_slow_autotask_costs_a_caller_no_more_than_the_budget(app, autotask):
     ticket = ticket_store().create(title="Slow", priority=3)
     assert time.monotonic() - started < 2.0
     assert "did not answer POST Tickets" in link_of(ticket).last_error
+
+
+def test_a_ticket_from_before_the_switch_steps_aside_for_autotask_s_number(app, autotask):
+    app.config["TICKET_STORE"] = "sql"
+    old = ticket_store().create(title="Opened before the switch", priority=4)  # T<today>.0001
+    app.config["TICKET_STORE"] = "autotask"
+    new = ticket_store().create(title="Opened after it", priority=4)  # Autotask's first number today: the same
+    db.session.expire_all()
+    assert new.number == autotask.ticket_by_number(new.number)["ticketNumber"]
+    old = db.session.get(Ticket, old.id)
+    assert old.number == f"{new.number}-desk"
+    assert old.notes[-1].body == f"Renumbered from {new.number}: Autotask gave that number to another ticket."

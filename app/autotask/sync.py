@@ -176,6 +176,7 @@ def push(ticket: Ticket, link: AutotaskTicket, client: AutotaskClient, *, fresh:
         item = client.get(f"Tickets/{link.autotask_id}").get("item") or {}
         if not item.get("ticketNumber"):
             raise AutotaskServerError(f"Autotask ticket {link.autotask_id} came back without a ticketNumber.")
+        make_way_for(item["ticketNumber"], ticket)
         ticket.number = item["ticketNumber"]
         db.session.commit()
     pending = select(TicketNote).where(
@@ -192,6 +193,28 @@ def push(ticket: Ticket, link: AutotaskTicket, client: AutotaskClient, *, fresh:
         client.patch("Tickets", changes)
         link.pushed_status, link.pushed_priority = ticket.status, ticket.priority
         db.session.commit()
+
+
+def make_way_for(number: str, ticket: Ticket) -> None:
+    """Autotask's number is the ticket's; a ticket of the SQL store holding it steps aside.
+
+    Only tickets opened before the desk switched to Autotask can hold it (the two counters
+    use the same format): that one is renumbered ``<number>-desk`` and says so in a note.
+    """
+    clash = db.session.scalars(select(Ticket).where(Ticket.number == number, Ticket.id != ticket.id)).first()
+    if clash is None:
+        return
+    clash.number = f"{number}-desk"
+    db.session.add(
+        TicketNote(ticket_id=clash.id, body=f"Renumbered from {number}: Autotask gave that number to another ticket.")
+    )
+    db.session.flush()
+    log.warning(
+        "ticket %s of the SQL store renumbered %s: Autotask gave its number to ticket %s",
+        clash.id,
+        clash.number,
+        ticket.id,
+    )
 
 
 def push_note(note: TicketNote, link: AutotaskTicket, client: AutotaskClient, picklists: Picklists) -> None:
