@@ -92,8 +92,12 @@ def send_pending() -> int:
     ).all()
     requeued = 0
     for survey_id in stuck:
-        if Job.exists(job_id(survey_id), connection=redis_connection()):
-            continue
+        try:
+            if Job.exists(job_id(survey_id), connection=redis_connection()):
+                continue
+        except Exception:
+            log.exception("Redis is unreachable: %d survey mails wait", len(stuck))
+            break
         _move(survey_id, (SurveyState.QUEUED, SurveyState.SENDING), SurveyState.QUEUED)
         db.session.commit()
         requeued += queue_send(survey_id)
@@ -120,21 +124,23 @@ def send_survey(survey_id: int) -> bool:
         return False  # sent already, or another worker is at it
     db.session.commit()
     survey = db.session.get(Survey, survey_id, populate_existing=True)
-    email, language = recipient(survey.ticket)
-    survey.email, survey.language = email, language
+    try:
+        email, language = recipient(survey.ticket)
+        survey.email, survey.language = email, language
+        if email:
+            subject, text, html = render_mail(survey)
+            notifications.send_mail(email, subject, text, html)
+    except Exception:
+        # SMTP or Autotask (the contact's address) failed: back in the queue for the job's retry.
+        db.session.rollback()
+        _move(survey_id, (SurveyState.SENDING,), SurveyState.QUEUED)
+        db.session.commit()
+        raise
     if not email:
         _move(survey_id, (SurveyState.SENDING,), SurveyState.NO_ADDRESS)
         db.session.commit()
         log.info("survey %s of ticket %s not sent: no mail address", survey_id, survey.ticket.number)
         return False
-    subject, text, html = render_mail(survey)
-    try:
-        notifications.send_mail(email, subject, text, html)
-    except Exception:
-        db.session.rollback()
-        _move(survey_id, (SurveyState.SENDING,), SurveyState.QUEUED)
-        db.session.commit()
-        raise
     _move(survey_id, (SurveyState.SENDING,), SurveyState.SENT, sent_at=utcnow(), email=email, language=language)
     db.session.commit()
     return True

@@ -211,3 +211,30 @@ def test_an_autotask_ticket_surveys_its_autotask_contact(app, standin, mailbox):
     [message] = mailbox.messages
     assert message["To"] == "luc@lemaire.example"
     assert standin.label_of("Tickets", "status", standin.ticket_by_number(ticket.number)["status"]) == "Complete"
+
+
+def test_autotask_down_while_sending_puts_the_survey_back_in_the_queue(app, standin, mailbox):
+    app.config.update(autotask_settings(standin))
+    from app.autotask import phones
+
+    company = standin.add_company("Transports Lemaire")
+    standin.add_contact(company, "Luc", "Lemaire", email="luc@lemaire.example", mobile="0475 98 76 54")
+    phones.refresh()
+    ticket = ticket_store().create(title="VPN", priority=3, caller_phone="+32475987654")
+    standin.fail_next(503, count=100, when=r"GET Contacts/\d+")
+    ticket_store().close(ticket)
+    run_jobs(app)
+    assert survey().state == SurveyState.QUEUED and mailbox.messages == []
+    standin.heal()
+    assert surveys.send_survey(survey().id) is True
+    assert mailbox.messages[0]["To"] == "luc@lemaire.example"
+
+
+def test_the_sweep_copes_with_redis_being_down(app, mailbox):
+    closed_ticket()
+    row = survey()
+    row.state_since = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    app.extensions.pop("redis", None)
+    assert surveys.send_pending() == 0
