@@ -130,7 +130,9 @@ def nobody_took_it(transfer: UrgentTransfer, stage: str) -> UrgentStatus:
             return UrgentStatus.RINGING
         if current_app.config["ONCALL_NUMBER"] and _move(transfer, UrgentStatus.RINGING, UrgentStatus.ONCALL):
             return UrgentStatus.ONCALL
-    _move(transfer, stage, UrgentStatus.QUEUED, ended_at=utcnow())
+    if _move(transfer, stage, UrgentStatus.QUEUED, ended_at=utcnow()):
+        rung = "the technicians" if stage == UrgentStatus.RINGING else "the on-call number"
+        ticket_store().add_note(transfer.ticket, f"Urgent call not put through live: {rung} did not answer.")
     return UrgentStatus(transfer.status)
 
 

@@ -18,10 +18,12 @@ from app.models import (
     Outcome,
     TechnicianState,
     Ticket,
+    UrgentStatus,
+    UrgentTransfer,
     utcnow,
 )
 from app.tickets import ticket_store
-from callbacks import attempts
+from callbacks import attempts, urgent
 from tests.conftest import add_technician, autotask_settings, run_jobs
 
 CALLER = "+32470123456"
@@ -113,6 +115,43 @@ def test_an_offer_the_technician_missed_or_skipped_is_noted(app, store_kind, out
     attempt = being_offered(ticket)
     assert attempts.technician_declined(attempt, outcome)
     assert not attempts.technician_declined(attempt, outcome)  # a replay notes nothing more
+    assert local_notes(ticket) == [expected]
+    if store_kind is not None:
+        assert remote_notes(store_kind, ticket) == [expected]
+
+
+def urgent_transfer(ticket: Ticket, status: str, technician=None) -> UrgentTransfer:
+    transfer = UrgentTransfer(call_sid="CAurgent", ticket_id=ticket.id, phone=CALLER, status=status)
+    transfer.technician = technician
+    db.session.add(transfer)
+    db.session.commit()
+    return transfer
+
+
+def test_an_urgent_call_put_through_live_is_noted(app, store_kind):
+    ticket = ticket_store().create(title="Server down", priority=1, caller_phone=CALLER)
+    marie = add_technician("Marie Dubois", "+32470000002", state=TechnicianState.ON_CALL)
+    transfer = urgent_transfer(ticket, UrgentStatus.CONNECTED, marie)
+    assert urgent.call_over(transfer, 95)
+    assert not urgent.call_over(transfer, 95)
+    expected = "Urgent call put through live to Marie Dubois (95 s)."
+    assert local_notes(ticket) == [expected]
+    if store_kind is not None:
+        assert remote_notes(store_kind, ticket) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("stage", "expected"),
+    [
+        (UrgentStatus.RINGING, "Urgent call not put through live: the technicians did not answer."),
+        (UrgentStatus.ONCALL, "Urgent call not put through live: the on-call number did not answer."),
+    ],
+)
+def test_an_urgent_call_nobody_took_is_noted(app, store_kind, stage, expected):
+    ticket = ticket_store().create(title="Server down", priority=1, caller_phone=CALLER)
+    transfer = urgent_transfer(ticket, stage)
+    assert urgent.nobody_took_it(transfer, stage) == UrgentStatus.QUEUED
+    urgent.nobody_took_it(transfer, stage)  # a replayed report
     assert local_notes(ticket) == [expected]
     if store_kind is not None:
         assert remote_notes(store_kind, ticket) == [expected]
