@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import AttemptStatus, CallbackAttempt, Outcome, utcnow
 from app.sql import compare_and_set
 from app.tickets import ticket_store
-from callbacks import lifecycle, technicians
+from callbacks import lifecycle, technicians, triggers
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +84,16 @@ def technician_declined(attempt: CallbackAttempt, outcome: Outcome) -> bool:
     if outcome == Outcome.TECHNICIAN_MISSED:
         technicians.missed(attempt.technician_id)
     else:
-        technicians.release(attempt.technician_id)
+        technicians.skipped(attempt.technician_id)
     db.session.commit()
     what = "missed" if outcome == Outcome.TECHNICIAN_MISSED else "skipped"
     ticket_store().add_note(attempt.callback.ticket, f"Callback offered to {attempt.technician.name}: {what}.")
     return True
+
+
+def withdrawn(attempt: CallbackAttempt) -> bool:
+    """The callback was cancelled while its technician was being rung; the caller moves callback and technician."""
+    return _end(attempt, AttemptStatus.RINGING_TECHNICIAN, Outcome.CANCELLED)
 
 
 def offer_failed(attempt: CallbackAttempt) -> bool:
@@ -106,21 +111,28 @@ def customer_call_ended(attempt: CallbackAttempt, provider_status: str, talk_sec
     outcome = CUSTOMER_OUTCOMES.get(provider_status, Outcome.FAILED)
     if not _end(attempt, AttemptStatus.DIALING_CUSTOMER, outcome, talk_seconds=talk_seconds):
         return False
+    config = current_app.config
     callback = attempt.callback
+    given_up = False
     if outcome == Outcome.CONNECTED:
         lifecycle.complete(callback.id)
         technicians.start_wrap_up(attempt.technician_id)
         note = f"Called back by {attempt.technician.name}: connected ({talk_seconds or 0} s)."
-    elif callback.attempts + 1 >= current_app.config["MAX_ATTEMPTS"]:
-        lifecycle.give_up(callback.id)
+    elif callback.attempts + 1 >= config["MAX_ATTEMPTS"]:
+        given_up = lifecycle.give_up(callback.id)
         technicians.release(attempt.technician_id)
         note = f"Callback given up after {callback.attempts + 1} attempts: customer not reached ({outcome})."
     else:
-        lifecycle.return_to_queue(
-            callback.id, retry_after_seconds=current_app.config["RETRY_INTERVAL_SECONDS"], count_attempt=True
-        )
+        lifecycle.return_to_queue(callback.id, retry_after_seconds=config["RETRY_INTERVAL_SECONDS"], count_attempt=True)
         technicians.release(attempt.technician_id)
         note = f"Callback attempt by {attempt.technician.name}: customer not reached ({outcome})."
     db.session.commit()
+    # After the commit: a trigger lost now is made good by the reconciler's next sweep.
+    if outcome == Outcome.CONNECTED:
+        triggers.end_wrap_up_in(attempt.technician_id, config["WRAP_UP_SECONDS"])
+    elif given_up:
+        triggers.send_unreachable_notice(callback.id)
+    else:
+        triggers.dispatch_in(config["RETRY_INTERVAL_SECONDS"])
     ticket_store().add_note(callback.ticket, note)
     return True

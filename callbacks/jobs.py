@@ -1,14 +1,33 @@
-"""RQ jobs of the engine: plain functions that open their own app context."""
+"""RQ jobs of the engine: plain functions that open their own app context.
 
-from app.queueing import enqueue, job_context
+Every job is idempotent: running one twice, or two at once, changes nothing
+more than running it once.
+"""
+
+from app.extensions import db
+from app.queueing import job_context
 from callbacks import dispatch as dispatching
-from callbacks import reconciler, rescue
+from callbacks import notices, reconciler, rescue, technicians, triggers
 
 
 def dispatch() -> int:
     """Offer waiting callbacks to free technicians."""
     with job_context():
         return dispatching.dispatch()
+
+
+def end_wrap_up(technician_id: int) -> int:
+    """The wrap-up timer went off: the technician is available, so dispatch."""
+    with job_context():
+        ended = technicians.end_wrap_up(technician_id)
+        db.session.commit()
+        return dispatching.dispatch() if ended else 0
+
+
+def send_unreachable_notice(callback_id: int) -> str | None:
+    """Tell the customer we could not reach them (retried by RQ when sending fails)."""
+    with job_context():
+        return notices.send_unreachable_notice(callback_id)
 
 
 def reconcile() -> dict[str, int]:
@@ -25,4 +44,4 @@ def take_rescued_call(record: dict) -> None:
 
 def trigger_dispatch() -> bool:
     """Ask a worker to dispatch; harmless when one is already at it."""
-    return enqueue("dispatch", "callbacks.jobs.dispatch")
+    return triggers.dispatch_now()

@@ -1,22 +1,34 @@
 """The callback state machine; the only place a callback's status is written.
 
-waiting -> offered -> in_progress -> completed, back to waiting after a failed
-attempt, and the final states completed, unreachable and cancelled. Each
-transition is a compare-and-set on the old status.
+    waiting -> offered        a technician is claimed and rung (offer)
+    offered -> in_progress    the technician pressed 1 (start)
+    offered -> waiting        missed, skipped, the provider failed (return_to_queue)
+    in_progress -> waiting    customer not reached, a retry is due later (return_to_queue)
+    in_progress -> completed  connected (complete)
+    in_progress -> unreachable  not reached on the last attempt (give_up)
+    waiting | offered -> cancelled  (cancel, cancel_offered)
+
+Each transition is a compare-and-set on the old status, so a late or replayed
+report cannot move a callback that has already moved on.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from app.models import Callback, utcnow
+from sqlalchemy import exists, update
+
+from app.extensions import db
+from app.models import AttemptStatus, Callback, CallbackAttempt, utcnow
 from app.models import CallbackStatus as S
 from app.sql import compare_and_set
+
+FINAL = (S.COMPLETED, S.UNREACHABLE, S.CANCELLED)
 
 
 def _move(callback_id: int, expected, new: S, **values) -> bool:
     return compare_and_set(Callback.status, callback_id, expected, status=new, status_since=utcnow(), **values)
 
 
-def offer(callback_id: int, technician_id: int) -> bool:
+def offer(callback_id: int, technician_id: int | None) -> bool:
     """Claim a waiting callback for one technician."""
     return _move(callback_id, S.WAITING, S.OFFERED, technician_id=technician_id)
 
@@ -44,4 +56,30 @@ def give_up(callback_id: int) -> bool:
 
 
 def cancel(callback_id: int) -> bool:
+    """Take a waiting callback out of the queue."""
     return _move(callback_id, S.WAITING, S.CANCELLED, ended_at=utcnow())
+
+
+def cancel_offered(callback_id: int) -> bool:
+    """Cancel a callback whose technician is being rung (the caller ends the offer's attempt)."""
+    return _move(callback_id, S.OFFERED, S.CANCELLED, ended_at=utcnow())
+
+
+def release_stuck(before: datetime) -> list[int]:
+    """Put back in the queue every offered or in-progress callback with no open attempt.
+
+    Cannot happen while every writer keeps to the transitions; this is the
+    sweep's safety net. ``status_since < before`` is part of the UPDATE, so a
+    callback claimed meanwhile (a new status_since) is left alone.
+    """
+    open_attempt = exists().where(
+        CallbackAttempt.callback_id == Callback.id, CallbackAttempt.status != AttemptStatus.ENDED
+    )
+    statement = (
+        update(Callback)
+        .where(Callback.status.in_((S.OFFERED, S.IN_PROGRESS)), Callback.status_since < before, ~open_attempt)
+        .values(status=S.WAITING, status_since=utcnow(), technician_id=None, due_at=utcnow())
+        .returning(Callback.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(db.session.scalars(statement))

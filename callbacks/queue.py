@@ -1,50 +1,79 @@
 """The callback queue: priority first, then the time a callback was first queued.
 
 The order is a SQL ``ORDER BY`` over the callback table, never a Redis list, so
-a flushed Redis or a restarted worker cannot lose anyone's place.
+a flushed Redis or a restarted worker cannot lose anyone's place. With aging
+on (``AGING_MINUTES``), a callback that has waited past its priority's target
+sorts one level higher; its stored priority does not change.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, and_, case, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import OPEN_CALLBACK_STATUSES, Callback, CallbackStatus, Ticket, utcnow
 
-QUEUE_ORDER = (Callback.priority, Callback.queued_at, Callback.id)
+
+def aged_priority(priority: int, queued_at: datetime, now: datetime) -> int:
+    """The priority a callback sorts at: one level up once it has waited past its target."""
+    minutes = current_app.config["AGING_MINUTES"].get(priority)
+    if priority > 1 and minutes is not None and queued_at <= now - timedelta(minutes=minutes):
+        return priority - 1
+    return priority
+
+
+def sort_priority(now: datetime) -> ColumnElement[int]:
+    """``aged_priority`` in SQL; the plain priority column when aging is off (the index serves it)."""
+    targets = {p: m for p, m in current_app.config["AGING_MINUTES"].items() if p > 1}
+    if not targets:
+        return Callback.priority
+    aged = [
+        (and_(Callback.priority == p, Callback.queued_at <= now - timedelta(minutes=m)), p - 1)
+        for p, m in sorted(targets.items())
+    ]
+    return case(*aged, else_=Callback.priority)
+
+
+def queue_order(now: datetime) -> tuple[ColumnElement, ...]:
+    return sort_priority(now), Callback.queued_at, Callback.id
 
 
 def waiting() -> list[Callback]:
     """Every waiting callback, in queue order."""
-    return list(
-        db.session.scalars(select(Callback).where(Callback.status == CallbackStatus.WAITING).order_by(*QUEUE_ORDER))
-    )
+    statement = select(Callback).where(Callback.status == CallbackStatus.WAITING).order_by(*queue_order(utcnow()))
+    return list(db.session.scalars(statement))
 
 
-def next_due_statement():
-    """The first waiting callback that may be offered now (retries wait for their due time)."""
-    return (
-        select(Callback)
-        .where(Callback.status == CallbackStatus.WAITING, Callback.due_at <= utcnow())
-        .order_by(*QUEUE_ORDER)
-        .limit(1)
-    )
+def next_due_statement(eligible: ColumnElement[bool] | None = None, passed_over: list[int] | None = None) -> Select:
+    """The first waiting callback that may be offered now (retries wait for their due time).
+
+    ``eligible`` narrows it to callbacks a free technician may take (language);
+    ``passed_over`` leaves out callbacks this dispatch run found nobody for.
+    """
+    now = utcnow()
+    statement = select(Callback).where(Callback.status == CallbackStatus.WAITING, Callback.due_at <= now)
+    if eligible is not None:
+        statement = statement.where(eligible)
+    if passed_over:
+        statement = statement.where(Callback.id.not_in(passed_over))
+    return statement.order_by(*queue_order(now)).limit(1)
 
 
 def position(callback: Callback) -> int:
-    """1 for the next caller to be called back; counts waiting callbacks ahead of this one."""
-    ahead = or_(
-        Callback.priority < callback.priority,
-        and_(Callback.priority == callback.priority, Callback.queued_at < callback.queued_at),
-        and_(
-            Callback.priority == callback.priority, Callback.queued_at == callback.queued_at, Callback.id < callback.id
-        ),
+    """1 for the next caller to be called back; counts waiting callbacks ahead of this one.
+
+    Retries not yet due count too: they hold their place while they wait.
+    """
+    now = utcnow()
+    mine = (aged_priority(callback.priority, callback.queued_at, now), callback.queued_at, callback.id)
+    ahead = db.session.scalar(
+        select(func.count())
+        .select_from(Callback)
+        .where(Callback.status == CallbackStatus.WAITING, tuple_(*queue_order(now)) < tuple_(*mine))
     )
-    count = db.session.scalar(
-        select(func.count()).select_from(Callback).where(Callback.status == CallbackStatus.WAITING, ahead)
-    )
-    return count + 1
+    return ahead + 1
 
 
 def open_callback_for(phone: str) -> Callback | None:

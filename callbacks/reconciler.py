@@ -2,8 +2,9 @@
 
 Jobs in Redis are only triggers. If a worker died mid-dispatch, a status
 callback never came, or Redis was flushed, the truth is still in SQL; this
-sweep (run by ``rq cron`` every few seconds) finds what is stuck and moves it
-on, so nothing waits for RQ's own cleanup.
+sweep (``rq cron`` every ``RECONCILE_SECONDS``) finds what is stuck and moves
+it on, so nothing waits for RQ's own cleanup. Every step is a compare-and-set
+transition, so a sweep racing a late webhook or another sweep is harmless.
 """
 
 import logging
@@ -16,19 +17,18 @@ from app import surveys
 from app.autotask import sync as autotask
 from app.extensions import db
 from app.models import AttemptStatus, CallbackAttempt, Outcome, utcnow
-from callbacks import attempts, rescue, technicians
+from callbacks import attempts, lifecycle, notices, rescue, technicians, urgent
 from callbacks.dispatch import dispatch
 
 log = logging.getLogger(__name__)
 
 
-def _stale(status: AttemptStatus, seconds: int) -> list[CallbackAttempt]:
+def _older_than(status: AttemptStatus, seconds: int, *conditions) -> list[CallbackAttempt]:
     cutoff = utcnow() - timedelta(seconds=seconds)
-    return list(
-        db.session.scalars(
-            select(CallbackAttempt).where(CallbackAttempt.status == status, CallbackAttempt.started_at < cutoff)
-        )
+    statement = select(CallbackAttempt).where(
+        CallbackAttempt.status == status, CallbackAttempt.started_at < cutoff, *conditions
     )
+    return list(db.session.scalars(statement))
 
 
 def reconcile() -> dict[str, int]:
@@ -36,16 +36,35 @@ def reconcile() -> dict[str, int]:
     config = current_app.config
     done = {"wrap_ups_ended": len(technicians.end_wrap_ups())}
     db.session.commit()
-    # An offer whose technician leg never reported: the ring timeout is long past.
+    # Claimed but never rung: the dispatcher died between the claim and the call. Not the
+    # technician's fault, so no miss is counted; the callback goes back to its place.
+    done["unrung_offers_undone"] = sum(
+        attempts.offer_failed(attempt)
+        for attempt in _older_than(
+            AttemptStatus.RINGING_TECHNICIAN,
+            config["UNRUNG_OFFER_SECONDS"],
+            CallbackAttempt.technician_call_sid.is_(None),
+            CallbackAttempt.answered_at.is_(None),
+        )
+    )
+    # Rung, but the technician leg never reported: the ring timeout is long past.
     done["offers_expired"] = sum(
         attempts.technician_declined(attempt, Outcome.TECHNICIAN_MISSED)
-        for attempt in _stale(AttemptStatus.RINGING_TECHNICIAN, config["STALE_OFFER_SECONDS"])
+        for attempt in _older_than(AttemptStatus.RINGING_TECHNICIAN, config["STALE_OFFER_SECONDS"])
     )
     done["calls_expired"] = sum(
         attempts.customer_call_ended(attempt, "failed", None)
-        for attempt in _stale(AttemptStatus.DIALING_CUSTOMER, config["STALE_CALL_SECONDS"])
+        for attempt in _older_than(AttemptStatus.DIALING_CUSTOMER, config["STALE_CALL_SECONDS"])
     )
+    # Safety nets: nobody rung or on a call, and no callback offered, without an open attempt.
+    grace = utcnow() - timedelta(seconds=config["STALE_OFFER_SECONDS"])
+    done["urgent_expired"] = urgent.expire_stale()
+    done["technicians_freed"] = len(technicians.free_stuck(grace))
+    done["callbacks_released"] = len(lifecycle.release_stuck(grace))
+    db.session.commit()
+    done["notices_requeued"] = notices.requeue_lost()
     done["rescues_taken"] = rescue.drain_spool()
+    # Due retries and freed technicians are served here even if every trigger was lost.
     done["offers_made"] = dispatch()
     done["surveys_requeued"] = surveys.send_pending()
     done["autotask_sweeps_queued"] = autotask.queue_sweep()

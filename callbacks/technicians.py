@@ -1,18 +1,25 @@
 """The technician state machine; the only place a technician's state is written.
 
-offline -> available -> offered (being rung) -> on_call -> wrap_up -> available,
-and away/offline from anywhere a person can leave. Every transition is a
-compare-and-set on the old state, so a late or replayed webhook cannot move a
-technician who has already moved on.
+    available -> offered        claimed for one callback and rung (offer)
+    offered -> on_call          pressed 1 (accept)
+    offered -> available        skipped (skipped), or the offer was undone (release)
+    offered -> available | away missed; away after MAX_MISSED_OFFERS in a row (missed)
+    on_call -> wrap_up          after a connected call, for WRAP_UP_SECONDS (start_wrap_up)
+    on_call -> available        the customer was not reached (release)
+    wrap_up -> available        the wrap-up time is over (end_wrap_up, end_wrap_ups)
+    offline | away | wrap_up | available -> available | away | offline   a person's choice (set_state)
+
+Every transition is a compare-and-set on the old state, so a late or replayed
+webhook cannot move a technician who has already moved on.
 """
 
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import case, exists, or_, select, update
 
 from app.extensions import db
-from app.models import Technician, utcnow
+from app.models import AttemptStatus, CallbackAttempt, Technician, UrgentRing, utcnow
 from app.models import TechnicianState as S
 from app.sql import compare_and_set
 
@@ -24,7 +31,7 @@ MANUAL_TRANSITIONS = {
 }
 
 
-def _move(technician_id: int, expected, new: S, **values) -> bool:
+def _move(technician_id: int, expected, new, **values) -> bool:
     return compare_and_set(Technician.state, technician_id, expected, state=new, state_since=utcnow(), **values)
 
 
@@ -48,29 +55,79 @@ def accept(technician_id: int) -> bool:
 
 
 def release(technician_id: int) -> bool:
-    """Back to available without counting a miss (skipped, or the provider failed)."""
+    """Back to available without counting a miss (the offer was undone, or the customer not reached)."""
     return _move(technician_id, (S.OFFERED, S.ON_CALL), S.AVAILABLE)
 
 
+def skipped(technician_id: int) -> bool:
+    """Pressed 2: they were there, so their run of missed offers ends."""
+    return _move(technician_id, S.OFFERED, S.AVAILABLE, missed_offers=0)
+
+
 def missed(technician_id: int) -> bool:
-    """The offer rang out: count it; after too many in a row the technician is set away."""
-    technician = db.session.get(Technician, technician_id)
-    if technician is None:
-        return False
-    misses = technician.missed_offers + 1
-    new = S.AWAY if misses >= current_app.config["MAX_MISSED_OFFERS"] else S.AVAILABLE
+    """The offer rang out: count it; after too many in a row the technician is set away.
+
+    One UPDATE computes the count and the new state, so no stale read can
+    undercount a miss.
+    """
+    misses = Technician.missed_offers + 1
+    new = case((misses >= current_app.config["MAX_MISSED_OFFERS"], S.AWAY.value), else_=S.AVAILABLE.value)
     return _move(technician_id, S.OFFERED, new, missed_offers=misses)
 
 
 def start_wrap_up(technician_id: int) -> bool:
-    """After a customer call: time to write notes before the next offer."""
+    """After a connected call: time to write notes before the next offer."""
     until = utcnow() + timedelta(seconds=current_app.config["WRAP_UP_SECONDS"])
     return _move(technician_id, (S.ON_CALL, S.OFFERED), S.WRAP_UP, wrap_up_until=until)
+
+
+def end_wrap_up(technician_id: int, now: datetime | None = None) -> bool:
+    """Available again once the wrap-up time is over (the wrap-up timer's job)."""
+    statement = (
+        update(Technician)
+        .where(
+            Technician.id == technician_id,
+            Technician.state == S.WRAP_UP,
+            or_(Technician.wrap_up_until.is_(None), Technician.wrap_up_until <= (now or utcnow())),
+        )
+        .values(state=S.AVAILABLE, state_since=utcnow(), wrap_up_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(statement).rowcount == 1
 
 
 def end_wrap_ups(now: datetime | None = None) -> list[int]:
     """Make available every technician whose wrap-up time is over; returns their ids."""
     due = db.session.scalars(
-        select(Technician.id).where(Technician.state == S.WRAP_UP, Technician.wrap_up_until <= (now or utcnow()))
+        select(Technician.id).where(
+            Technician.state == S.WRAP_UP,
+            or_(Technician.wrap_up_until.is_(None), Technician.wrap_up_until <= (now or utcnow())),
+        )
     ).all()
-    return [tid for tid in due if _move(tid, S.WRAP_UP, S.AVAILABLE, wrap_up_until=None)]
+    return [technician_id for technician_id in due if end_wrap_up(technician_id, now)]
+
+
+def free_stuck(before: datetime) -> list[int]:
+    """Make available every technician rung or on a call with no open attempt since ``before``.
+
+    Cannot happen while every writer keeps to the transitions; this is the
+    sweep's safety net. ``state_since < before`` is part of the UPDATE, so a
+    technician claimed meanwhile (a new state_since) is left alone.
+    """
+    open_attempt = exists().where(
+        CallbackAttempt.technician_id == Technician.id, CallbackAttempt.status != AttemptStatus.ENDED
+    )
+    open_urgent_ring = exists().where(UrgentRing.technician_id == Technician.id, UrgentRing.ended_at.is_(None))
+    statement = (
+        update(Technician)
+        .where(
+            Technician.state.in_((S.OFFERED, S.ON_CALL)),
+            Technician.state_since < before,
+            ~open_attempt,
+            ~open_urgent_ring,
+        )
+        .values(state=S.AVAILABLE, state_since=utcnow())
+        .returning(Technician.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(db.session.scalars(statement))

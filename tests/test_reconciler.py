@@ -27,6 +27,7 @@ def test_an_offer_whose_technician_leg_never_reported_is_expired(app):
     callback = waiting_callback()
     technician = add_technician("Jan", "+32470000001")
     attempt = claim_next()
+    attempt.technician_call_sid = "CA" + "5" * 32  # rung: the provider took the call
     age(attempt, app.config["STALE_OFFER_SECONDS"] + 1)
     done = reconcile()
     assert done["offers_expired"] == 1

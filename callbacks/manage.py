@@ -1,0 +1,110 @@
+"""Engine operations a person asks for: cancel a callback, change its priority.
+
+The board, the API and the IVR call these. Each one checks the callback's
+state, moves it through the state machines' own transitions and commits. A
+request that cannot be honoured raises ``Refused`` with a sentence a person
+can read (``NotFound`` when there is no such callback).
+"""
+
+import logging
+
+from sqlalchemy import select
+
+from app import telephony
+from app.extensions import db
+from app.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus
+from callbacks import attempts, lifecycle, technicians, triggers
+from callbacks.queue import reprioritise as set_priority
+
+log = logging.getLogger(__name__)
+
+#: Re-reads when the callback moves between our read and our write (a webhook won the race).
+MAX_TRIES = 3
+
+
+class NotFound(LookupError):
+    """No callback with that id."""
+
+
+class Refused(Exception):
+    """The callback's state does not allow it; ``status`` is the state it is in."""
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _callback(callback_id: int) -> Callback:
+    callback = db.session.get(Callback, callback_id, populate_existing=True)
+    if callback is None:
+        raise NotFound(f"There is no callback {callback_id}.")
+    return callback
+
+
+def _refuse_unless_open(callback: Callback, doing: str) -> None:
+    if callback.status in lifecycle.FINAL:
+        raise Refused(f"Callback {callback.id} is already {callback.status}; it cannot be {doing}.", callback.status)
+
+
+def _ringing_attempt(callback_id: int) -> CallbackAttempt | None:
+    return db.session.scalars(
+        select(CallbackAttempt).where(
+            CallbackAttempt.callback_id == callback_id, CallbackAttempt.status == AttemptStatus.RINGING_TECHNICIAN
+        )
+    ).first()
+
+
+def _hang_up(call_sid: str | None) -> None:
+    """Stop the technician's phone; the leg's late webhooks then find the offer gone."""
+    if call_sid is None:
+        return  # not rung yet: on answer the technician hears that the callback is taken care of
+    try:
+        telephony.rest_client().calls(call_sid).update(status="completed")
+    except Exception:
+        log.warning("could not hang up technician leg %s; it ends by itself", call_sid, exc_info=True)
+
+
+def cancel(callback_id: int) -> Callback:
+    """Cancel a waiting or offered callback for good.
+
+    An offered callback's technician is released at once and their ringing
+    phone hung up. A callback in progress (the technician is calling the
+    customer) or already final is refused.
+    """
+    for _ in range(MAX_TRIES):
+        callback = _callback(callback_id)
+        _refuse_unless_open(callback, "cancelled")
+        if callback.status == CallbackStatus.IN_PROGRESS:
+            raise Refused(
+                f"Callback {callback.id} is in progress: the technician is calling the customer.", callback.status
+            )
+        if callback.status == CallbackStatus.WAITING and lifecycle.cancel(callback.id):
+            db.session.commit()
+            return _callback(callback_id)
+        attempt = _ringing_attempt(callback.id) if callback.status == CallbackStatus.OFFERED else None
+        # The attempt is ended first: it is what the technician's webhooks compare-and-set on.
+        if attempt is not None and attempts.withdrawn(attempt) and lifecycle.cancel_offered(callback.id):
+            technicians.release(attempt.technician_id)
+            db.session.commit()
+            _hang_up(attempt.technician_call_sid)
+            triggers.dispatch_now()
+            return _callback(callback_id)
+        db.session.rollback()
+    callback = _callback(callback_id)
+    raise Refused(
+        f"Callback {callback.id} changed while being cancelled (now {callback.status}); try again.", callback.status
+    )
+
+
+def reprioritise(callback_id: int, priority: int) -> Callback:
+    """Give an open callback another priority; it keeps its first-queued time and so its place among equals."""
+    if not isinstance(priority, int) or not 1 <= priority <= 4:
+        raise ValueError("The priority is 1 (highest) to 4.")
+    callback = _callback(callback_id)
+    _refuse_unless_open(callback, "re-prioritised")
+    if not set_priority(callback.id, priority):
+        db.session.rollback()
+        callback = _callback(callback_id)
+        _refuse_unless_open(callback, "re-prioritised")
+    db.session.commit()
+    return _callback(callback_id)

@@ -1,0 +1,73 @@
+"""Triggers: RQ jobs that make the engine act now or at a given moment.
+
+A trigger is only a nudge. Losing one (Redis down or flushed) delays the work
+until the reconciler's next sweep, which finds the same work in SQL; running
+one twice is harmless because every job is idempotent.
+"""
+
+import logging
+from datetime import timedelta
+
+from rq.exceptions import DuplicateJobError
+
+from app.notifications import SEND_RETRY
+from app.queueing import enqueue, queue
+
+log = logging.getLogger(__name__)
+
+JOB_TTL = {"result_ttl": 300, "failure_ttl": 86400}
+
+
+def dispatch_now() -> bool:
+    """Ask a worker to dispatch; harmless when one is already at it."""
+    return enqueue("dispatch", "callbacks.jobs.dispatch")
+
+
+def _schedule(seconds: float, function: str, *args) -> bool:
+    """Run ``function`` in ``seconds`` (the worker's scheduler, about one second precise)."""
+    try:
+        if seconds <= 0:
+            queue("dispatch").enqueue(function, *args, **JOB_TTL)
+        else:
+            queue("dispatch").enqueue_in(timedelta(seconds=seconds), function, *args, **JOB_TTL)
+    except Exception:
+        log.exception("could not schedule %s in %s s", function, seconds)
+        return False
+    return True
+
+
+def dispatch_in(seconds: float) -> bool:
+    """Dispatch when a retry falls due, so it is not left for the next sweep."""
+    return _schedule(seconds, "callbacks.jobs.dispatch")
+
+
+def end_wrap_up_in(technician_id: int, seconds: float) -> bool:
+    """The wrap-up timer: make the technician available when their wrap-up is over."""
+    return _schedule(seconds, "callbacks.jobs.end_wrap_up", technician_id)
+
+
+def notice_job_id(callback_id: int) -> str:
+    return f"unreachable-notice-{callback_id}"
+
+
+def send_unreachable_notice(callback_id: int) -> bool:
+    """Queue the "we tried to reach you" message once: the job id is the callback's.
+
+    The fixed id lets the reconciler see whether the job is still in Redis
+    (queued, retrying or failed) and queue it again only when it was lost.
+    """
+    try:
+        queue("notify").enqueue(
+            "callbacks.jobs.send_unreachable_notice",
+            callback_id,
+            job_id=notice_job_id(callback_id),
+            unique=True,
+            retry=SEND_RETRY,
+            **JOB_TTL,
+        )
+    except DuplicateJobError:
+        return True
+    except Exception:
+        log.exception("could not queue the unreachable notice of callback %s", callback_id)
+        return False
+    return True
