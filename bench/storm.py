@@ -100,7 +100,7 @@ class StormSettings:
 
 @dataclass(frozen=True)
 class Fault:
-    """Something done to the desk ``at`` seconds after the first caller, by ``action``."""
+    """Something done to the desk ``at`` seconds after the first caller (before it when negative)."""
 
     at: float
     name: str
@@ -256,6 +256,9 @@ class Storm:
     def storm(self) -> Report:
         settings = self.settings
         threading.Thread(target=self.supervise, daemon=True).start()
+        for fault in self.faults:
+            if fault.at < 0:
+                self.injected.append(f"{fault.name} from the start: {fault.action(self)}")
         self.started = time.monotonic()
         self.load_at_start = load_average()
         threading.Thread(target=self.inject_faults, daemon=True).start()
@@ -343,6 +346,8 @@ class Storm:
 
     def inject_faults(self) -> None:
         for fault in self.faults:
+            if fault.at < 0:
+                continue  # done before the first caller
             delay = self.started + fault.at - time.monotonic()
             if delay > 0 and self.stopping.wait(delay):
                 return
@@ -437,7 +442,9 @@ class Storm:
         report.add(f"still open at the end: {len(still_open)}")
         shown = {name: count for name, count in duplicated.items() if count}
         report.add(f"duplicated:            {sum(duplicated.values())} {shown or ''}")
-        report.add(f"order violations:      {violations}")
+        report.add(f"order violations:      {len(violations)}")
+        for violation in violations[:5]:
+            report.add(f"  {violation}")
         report.add(
             f"webhooks:              {len(webhooks)}, p50 {percentile(webhooks, 0.5):.1f} ms, "
             f"p99 {percentile(webhooks, 0.99):.1f} ms (gunicorn's request time)"
@@ -464,7 +471,7 @@ class Storm:
             "lost": len(lost),
             "still open": len(still_open),
             "duplicated": sum(duplicated.values()),
-            "order violations": violations,
+            "order violations": len(violations),
             "calls not answered": len(calls) - len(answered),
         }
         return report
@@ -510,8 +517,8 @@ def time_to_callback(callbacks: list, attempts: list) -> dict[int, list[float]]:
     return result
 
 
-def order_violations(callbacks: list, attempts: list) -> int:
-    """First offers that jumped the queue: priority first, then first come.
+def order_violations(callbacks: list, attempts: list) -> list[str]:
+    """First offers that jumped the queue (priority first, then first come), described.
 
     Callback C's first offer is a violation when another callback D that should
     come before it (higher priority, or the same and queued earlier) had been
@@ -522,7 +529,7 @@ def order_violations(callbacks: list, attempts: list) -> int:
     for attempt in attempts:
         first_offer.setdefault(attempt.callback_id, attempt.started_at)
     slack = timedelta(seconds=ORDER_SLACK_SECONDS)
-    violations = 0
+    violations = []
     for callback in callbacks:
         claimed_at = first_offer.get(callback.id)
         if claimed_at is None:
@@ -536,7 +543,11 @@ def order_violations(callbacks: list, attempts: list) -> int:
                 other_offer is not None and other_offer > claimed_at + slack
             )
             if waiting_before and still_waiting_after:
-                violations += 1
+                violations.append(
+                    f"callback {callback.id} (P{callback.priority}, queued {callback.queued_at:%H:%M:%S.%f}) "
+                    f"offered at {claimed_at:%H:%M:%S.%f} while {other.id} (P{other.priority}, queued "
+                    f"{other.queued_at:%H:%M:%S.%f}) waited until {other_offer and f'{other_offer:%H:%M:%S.%f}'}"
+                )
                 break
     return violations
 

@@ -1,0 +1,265 @@
+"""Fault runs: a storm while things break, and proof that nothing was lost, doubled or forged.
+
+    .venv/bin/python bench/faults.py                         # every fault, one storm each (about 15 minutes)
+    .venv/bin/python bench/faults.py --fault redis-restart   # one of them
+    .venv/bin/python bench/faults.py --together              # all faults in one storm (what CI runs, smaller)
+
+Each run is a bench/storm.py storm (``--callers`` callers within ``--arrival`` s) on a
+PostgreSQL cluster and a redis-server of its own (so restarting them disturbs nobody),
+with one fault injected while calls are in the IVR and callbacks in the queue:
+
+- ``worker-kill``      SIGKILL an ``rq worker`` and its work horse mid-job; a new worker starts 3 s later
+- ``redis-restart``    SIGKILL Redis and start an empty one on the same port (no persistence: data gone)
+- ``postgres-restart`` a fast shutdown of PostgreSQL, 3 s down, started again
+- ``rest-500``         the provider's REST API answers 500 for 15 s
+- ``rest-timeout``     the provider's REST API does not answer for 20 s (each request hangs past the timeout)
+- ``twice``            every webhook delivered twice, the copies at the same moment
+- ``forged``           forged requests mixed in all along: bad, missing and replayed signatures, tampered forms
+
+Each prints what was injected and what survived: lost = 0, duplicated = 0, forged
+accepted = 0 (and 5xx = 0, order violations = 0, every callback final); it exits
+non-zero otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import random
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import requests
+from twilio.request_validator import RequestValidator
+
+from bench.harness import ACCOUNT_SID, AUTH_TOKEN, DESK_NUMBER
+from bench.storm import Fault, Report, Storm, StormSettings, add_storm_arguments
+from emulator.webhooks import WebhookResult, Webhooks
+
+REST_500_SECONDS = 15
+REST_TIMEOUT_SECONDS = 20
+
+
+class TwiceDelivered(Webhooks):
+    """Every webhook is sent twice at the same moment, as a provider retrying on a slow answer might."""
+
+    def send(self, url: str, params, method: str = "POST") -> WebhookResult:
+        copy = threading.Thread(target=super().send, args=(url, params, method), daemon=True)
+        copy.start()
+        result = super().send(url, params, method)
+        copy.join()
+        return result
+
+
+class ForgedTraffic(threading.Thread):
+    """Forged webhooks mixed into the storm; every one must get 403 and change nothing.
+
+    Kinds: a random signature, no signature, a signature made with another auth
+    token, a genuine signature replayed to another URL, and a genuinely signed form
+    whose Digits were changed afterwards. Targets include what an attacker would
+    want: a new call, cancelling a real caller's callback, ending a real attempt.
+    """
+
+    def __init__(self, storm: Storm, every: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.storm = storm
+        self.every = every
+        self.random = random.Random(88)
+        self.sent = 0
+        self.accepted: list[str] = []
+        self.forged_sids: list[str] = []
+
+    def run(self) -> None:
+        session = requests.Session()
+        while not self.storm.stopping.wait(self.every):
+            path, form, headers = self.forge()
+            try:
+                answer = session.post(self.storm.url + path, data=form, headers=headers, timeout=15)
+            except requests.RequestException:
+                continue
+            self.sent += 1
+            if answer.status_code != 403:
+                self.accepted.append(f"{path} -> {answer.status_code}")
+
+    def forge(self) -> tuple[str, dict[str, str], dict[str, str]]:
+        real = [call for call in list(self.storm.inbound) if call.sid]
+        kind = self.random.choice(("random", "missing", "other-token", "replayed", "tampered"))
+        sid = "CA" + uuid.uuid4().hex
+        caller = f"+32479{self.random.randrange(10**6):06d}"
+        path = "/voice/incoming"
+        form = {"AccountSid": ACCOUNT_SID, "CallSid": sid, "From": caller, "To": DESK_NUMBER, "CallStatus": "ringing"}
+        if real and self.random.random() < 0.5:
+            target = self.random.choice(real)
+            path = self.random.choice(
+                ("/voice/open-callback?try=0", "/voice/status?attempt=1", "/voice/agent/1/choice")
+            )
+            form = {**form, "CallSid": target.sid, "From": target.from_, "Digits": "2", "CallStatus": "completed"}
+        else:
+            self.forged_sids.append(sid)
+        url = self.storm.url + path
+        signature = base64.b64encode(self.random.randbytes(20)).decode()
+        if kind == "other-token":
+            signature = RequestValidator("not-" + AUTH_TOKEN).compute_signature(url, form)
+        elif kind == "replayed":
+            signature = RequestValidator(AUTH_TOKEN).compute_signature(self.storm.url + "/voice/main-menu?try=0", form)
+        elif kind == "tampered":
+            signature = RequestValidator(AUTH_TOKEN).compute_signature(url, {**form, "Digits": "1"})
+            form = {**form, "Digits": "2"}
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if kind != "missing":
+            headers["X-Twilio-Signature"] = signature
+        return path, form, headers
+
+
+class FaultStorm(Storm):
+    """A storm whose report adds what the fault run must prove."""
+
+    def __init__(self, settings: StormSettings, faults: list[Fault]) -> None:
+        super().__init__(settings, faults)
+        self.forged: ForgedTraffic | None = None
+
+    def report(self, timings: dict[str, float | None]) -> Report:
+        report = super().report(timings)
+        if self.forged is not None:
+            self.forged.join(timeout=20)
+            forged = set(self.forged.forged_sids)
+            stored = sum(row.sid in forged for row in self.rows("SELECT sid FROM call"))
+            cancelled = self.rows("SELECT count(*) FROM callback WHERE status = 'cancelled'")[0][0]
+            accepted = len(self.forged.accepted) + stored + cancelled
+            report.add(
+                f"forged accepted:       {accepted} of {self.forged.sent} forged requests "
+                f"({len(self.forged.accepted)} answered other than 403, {stored} forged calls stored, "
+                f"{cancelled} callbacks cancelled)"
+            )
+            report.problems["forged accepted"] = accepted
+        return report
+
+
+def kill_worker(storm: Storm) -> str:
+    """SIGKILL the busiest rq worker (one whose work horse is running a job) and its horse."""
+    assert storm.desk is not None
+    deadline = time.monotonic() + 10
+    victim = storm.desk.worker_processes[0]
+    while time.monotonic() < deadline:
+        busy = [worker for worker in storm.desk.worker_processes if worker.alive and len(worker.tree()) > 1]
+        if busy:
+            victim = busy[0]
+            break
+        time.sleep(0.05)
+    processes = victim.tree()
+    victim.kill()
+    time.sleep(3)
+    replacement = storm.desk.start_worker(len(storm.desk.worker_processes))
+    state = "mid-job" if len(processes) > 1 else "idle"
+    return f"SIGKILL {victim.name} (pids {processes}, {state}); {replacement.name} started 3 s later"
+
+
+def restart_redis(storm: Storm) -> str:
+    assert storm.redis is not None
+    storm.redis.restart(down_seconds=2)
+    return f"redis-server SIGKILLed, 2 s down, started empty on port {storm.redis.port}"
+
+
+def restart_postgres(storm: Storm) -> str:
+    assert storm.postgres is not None
+    started = time.monotonic()
+    storm.postgres.restart(down_seconds=3)
+    return f"PostgreSQL fast shutdown, 3 s down, accepting again after {time.monotonic() - started:.0f} s"
+
+
+def rest_failing(mode: int | str, seconds: int) -> Callable[[Storm], str]:
+    def inject(storm: Storm) -> str:
+        assert storm.emulator is not None
+        storm.emulator.fail_rest = mode
+        time.sleep(seconds)
+        storm.emulator.fail_rest = None
+        return f"REST API answering {mode} for {seconds} s"
+
+    return inject
+
+
+def deliver_twice(storm: Storm) -> str:
+    assert storm.emulator is not None
+    webhooks = storm.emulator.webhooks
+    storm.emulator.webhooks = TwiceDelivered(AUTH_TOKEN, webhooks.sink, webhooks.timeout)
+    return "every webhook sent twice, at the same moment"
+
+
+def send_forged(storm: Storm) -> str:
+    assert isinstance(storm, FaultStorm)
+    storm.forged = ForgedTraffic(storm)
+    storm.forged.start()
+    return "forged requests every 0.1 s"
+
+
+def faults_at(at: float) -> dict[str, Fault]:
+    """Every fault, the timed ones ``at`` seconds into the storm."""
+    return {
+        "worker-kill": Fault(at, "worker-kill", kill_worker),
+        "redis-restart": Fault(at, "redis-restart", restart_redis),
+        "postgres-restart": Fault(at, "postgres-restart", restart_postgres),
+        "rest-500": Fault(at, "rest-500", rest_failing(500, REST_500_SECONDS)),
+        "rest-timeout": Fault(at, "rest-timeout", rest_failing("timeout", REST_TIMEOUT_SECONDS)),
+        "twice": Fault(-1, "twice", deliver_twice),
+        "forged": Fault(-1, "forged", send_forged),
+    }
+
+
+def together(arrival: float) -> list[Fault]:
+    """All faults in one storm, the timed ones spread over the arrivals."""
+    step = arrival / 6
+    every = faults_at(0)
+    timed = ["worker-kill", "redis-restart", "postgres-restart", "rest-500"]
+    faults = [Fault(step * (index + 1), name, every[name].action) for index, name in enumerate(timed)]
+    return [*faults, every["twice"], every["forged"]]
+
+
+def run(settings: StormSettings, faults: list[Fault]) -> Report:
+    print(f"== fault run: {', '.join(fault.name for fault in faults)}", flush=True)
+    report = FaultStorm(settings, faults).run()
+    report.print()
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_storm_arguments(parser, callers=60, arrival=30.0)
+    parser.add_argument("--fault", action="append", choices=sorted(faults_at(0)), help="repeat for several runs")
+    parser.add_argument("--together", action="store_true", help="every fault in one storm")
+    arguments = parser.parse_args()
+    settings = StormSettings(
+        callers=arguments.callers,
+        arrival_seconds=arguments.arrival,
+        technicians=arguments.technicians,
+        workers=arguments.workers,
+        seed=arguments.seed,
+        timeout=arguments.timeout,
+        private_services=True,
+    )
+    if arguments.together:
+        runs = [together(arguments.arrival)]
+    else:
+        every = faults_at(arguments.arrival * 0.4)
+        runs = [[every[name]] for name in (arguments.fault or every)]
+    failed = {}
+    for faults in runs:
+        report = run(settings, faults)
+        problems = {name: count for name, count in report.problems.items() if count}
+        if problems:
+            failed[", ".join(fault.name for fault in faults)] = problems
+        print(flush=True)
+    if failed:
+        raise SystemExit(f"FAILED: {failed}")
+    print(f"all {len(runs)} fault runs: lost 0, duplicated 0, forged accepted 0")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
