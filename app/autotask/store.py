@@ -78,8 +78,8 @@ class AutotaskTicketStore(SqlTicketStore):
             sync.record_failure(ticket.id, error)
             self.add_note(
                 ticket,
-                f"Opened while Autotask could not be reached ({type(error).__name__}); "
-                f"the caller was given the provisional number {number}, which still finds this ticket.",
+                f"Opened while Autotask could not be reached ({type(error).__name__}): the desk gave it the "
+                f"provisional number {number} (the one a caller hears), which still finds this ticket.",
             )
         else:
             sync.finish(ticket.id, changes_seen=0)
