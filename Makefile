@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-postgresql lint format install browser clean
+.PHONY: run test test-postgresql lint format install browser clean bench-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,7 @@ format: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+
+# The load generator and servers the benchmarks in bench/ use (Debian packages; run as root).
+bench-deps: install
+	apt-get update -qq && apt-get install -y wrk redis-server postgresql
