@@ -1,16 +1,15 @@
 """What a person can do to the desk from the board, the console or the API.
 
-Each action calls the engine's own transition (callbacks/), commits, leaves a
-note on the ticket saying who did it, and triggers dispatch when that can
-hand out work. A refused action raises ``Refused`` with a sentence for the
-person; a missing record raises ``NotFound``.
+Each action calls the engine's own operation (``callbacks.manage`` for callbacks,
+``callbacks.technicians`` for states), leaves a note on the ticket saying who did
+it, and triggers dispatch when a technician becomes available. A refused action
+raises ``Refused`` with a sentence for the person; a missing record ``NotFound``.
 """
 
 from app.extensions import db
 from app.models import Callback, Technician, TechnicianState, User
 from app.tickets import ticket_store
-from callbacks import jobs, lifecycle, technicians
-from callbacks.queue import reprioritise
+from callbacks import jobs, manage, technicians
 
 
 class NotFound(Exception):
@@ -36,28 +35,26 @@ def _technician(technician_id: int) -> Technician:
 
 
 def cancel_callback(callback_id: int, by: User) -> Callback:
-    """Take a callback out of the queue for good."""
-    callback = _callback(callback_id)
-    if not lifecycle.cancel(callback.id):
-        db.session.rollback()
-        raise Refused(f"The callback for ticket {callback.ticket.number} is {callback.status}; it cannot be cancelled.")
-    db.session.commit()
-    db.session.refresh(callback)
+    """Take a callback out of the queue for good (an offered one too: its technician is released)."""
+    try:
+        callback = manage.cancel(callback_id)
+    except manage.NotFound as missing:
+        raise NotFound(str(missing)) from missing
+    except manage.Refused as refusal:
+        raise Refused(str(refusal)) from refusal
     ticket_store().add_note(callback.ticket, f"Callback cancelled by {by.username}.")
     return callback
 
 
 def change_priority(callback_id: int, priority: int, by: User) -> Callback:
     """Move an open callback to another priority; it keeps its first-queued time."""
-    if not 1 <= priority <= 4:
-        raise ValueError("priority is 1 (highest) to 4")
-    callback = _callback(callback_id)
-    old = callback.priority
-    if not reprioritise(callback.id, priority):
-        db.session.rollback()
-        raise Refused(f"The callback for ticket {callback.ticket.number} is {callback.status}; its priority is final.")
-    db.session.commit()
-    db.session.refresh(callback)
+    old = _callback(callback_id).priority
+    try:
+        callback = manage.reprioritise(callback_id, priority)
+    except manage.NotFound as missing:
+        raise NotFound(str(missing)) from missing
+    except manage.Refused as refusal:
+        raise Refused(str(refusal)) from refusal
     if old != priority:
         ticket_store().add_note(
             callback.ticket, f"Callback priority changed from P{old} to P{priority} by {by.username}."
