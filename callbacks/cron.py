@@ -2,10 +2,15 @@
 
 from rq import cron
 
+from app.autotask.phones import refresh_job
 from app.config import from_environment
 from callbacks.jobs import reconcile
 
+SETTINGS = from_environment()
 #: The reconciler's period: stuck offers and finished wrap-ups move on within this.
-RECONCILE_EVERY_SECONDS = from_environment()["RECONCILE_SECONDS"]
+RECONCILE_EVERY_SECONDS = SETTINGS["RECONCILE_SECONDS"]
 
 cron.register(reconcile, queue_name="dispatch", interval=RECONCILE_EVERY_SECONDS, job_timeout=120)
+if SETTINGS["TICKET_STORE"] == "autotask":
+    # Autotask keeps phone numbers as free text: rebuild the local index of normalised numbers nightly.
+    cron.register(refresh_job, queue_name="notify", cron="15 3 * * *", job_timeout=1800)
