@@ -20,7 +20,8 @@ from app.charts import distribution_chart, queue_chart
 from app.extensions import db
 from app.figures import day_figures, day_start, to_local
 from app.forms import PriorityForm, TechnicianStateForm
-from app.models import Callback, CallbackStatus, Contact, Role, Technician, TechnicianState, Ticket, utcnow
+from app.models import Callback, CallbackStatus, Contact, Role, Technician, Ticket, utcnow
+from callbacks import urgent
 from callbacks.queue import waiting
 
 bp = Blueprint("board", __name__, url_prefix="/board")
@@ -82,14 +83,12 @@ def board_context() -> dict:
     ).all()
     activity = {callback.technician_id: callback for callback in in_progress if callback.technician_id}
     technicians = db.session.scalars(select(Technician).order_by(Technician.name)).all()
-    # A technician on a call without a callback of theirs is on a live (urgent) call.
-    urgent = [t for t in technicians if t.state == TechnicianState.ON_CALL and t.id not in activity]
     figures = day_figures(now)
     return {
         "now": now,
         "waiting": list(enumerate(with_row_details(waiting()), start=1)),
         "in_progress": in_progress,
-        "urgent": urgent,
+        "urgent": urgent.in_progress(),
         "technicians": technicians,
         "activity": activity,
         "figures": figures,

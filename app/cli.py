@@ -11,7 +11,7 @@ from app import accounts, opening_hours, phone
 from app.extensions import db
 from app.models import OPEN_CALLBACK_STATUSES, Callback, Company, Contact, ContactPhone, Technician, TechnicianState
 from callbacks import jobs, technicians, urgent
-from callbacks.queue import position
+from callbacks.queue import waiting
 
 DEMO_COMPANIES = [
     ("Brouwerij De Klok", "magic", [("An Peeters", "+32470123456", "an@deklok.example", "nl")]),
@@ -114,6 +114,8 @@ def queue_snapshot() -> dict:
         .where(or_(Callback.queued_at >= today, Callback.status.in_(OPEN_CALLBACK_STATUSES)))
         .order_by(Callback.priority, Callback.queued_at, Callback.id)
     )
+    # One pass over the queue order gives every waiting callback its place.
+    places = {callback.id: place for place, callback in enumerate(waiting(), start=1)}
     return {
         "callbacks": [
             {
@@ -122,7 +124,7 @@ def queue_snapshot() -> dict:
                 "priority": callback.priority,
                 "phone": callback.phone,
                 "ticket_number": callback.ticket.number,
-                "position": position(callback) if callback.status == "waiting" else None,
+                "position": places.get(callback.id),
                 "attempts": callback.attempts,
                 "language": callback.language,
             }

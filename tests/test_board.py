@@ -10,6 +10,7 @@ import pytest
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, Survey, Technician, Ticket, utcnow
 from app.tickets import ticket_store
+from callbacks import urgent
 from callbacks.queue import queue_callback
 from tests.conftest import add_contact, add_technician, add_user, csrf_token_of, log_in
 
@@ -67,10 +68,21 @@ def test_the_board_shows_calls_in_progress_and_technicians_with_time_in_state(ma
     assert "on call" in technicians and "7 min" in technicians and "away" in technicians
 
 
-def test_a_technician_on_a_call_without_a_callback_shows_as_an_urgent_call(manager):
-    add_technician("Tom Claes", "+32470000003", state="on_call")
-    page = manager.get("/board/live").get_data(as_text=True)
-    assert 'class="urgent"' in page and "Tom Claes" in page.split('id="in-progress"')[1]
+def test_urgent_calls_in_progress_show_with_who_took_them(manager):
+    contact = add_contact("An Peeters", "+32470123456", company="Brouwerij De Klok")
+    ticket = ticket_store().create(
+        title="Server down", priority=1, contact_id=contact.id, company_id=contact.company_id
+    )
+    tom = add_technician("Tom Claes", "+32470000003")
+    ongoing = urgent.start("CA" + "9" * 32, ticket, "+32470123456", oncall_only=False)
+    urgent.ring_technicians(ongoing)
+    rows = manager.get("/board/live").get_data(as_text=True).split('id="in-progress"')[1]
+    assert "urgent: ringing technicians" in rows and ticket.number in rows and "An Peeters" in rows
+    assert urgent.accept(ongoing, tom.id)
+    rows = manager.get("/board/live").get_data(as_text=True).split('id="in-progress"')[1]
+    assert "urgent: live" in rows and "Tom Claes" in rows
+    urgent.call_over(ongoing, 60)
+    assert 'class="urgent"' not in manager.get("/board/live").get_data(as_text=True)
 
 
 def test_a_manager_cancels_a_waiting_callback(manager):

@@ -84,5 +84,8 @@ def log_in(page: Page, base_url: str, username: str, password: str = PASSWORD) -
 
 
 def screenshot(page: Page, name: str) -> None:
+    """Refresh docs/screenshots/<name>.png when asked (UPDATE_SCREENSHOTS=1): test runs leave the tree clean."""
+    if os.environ.get("UPDATE_SCREENSHOTS") != "1":
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
