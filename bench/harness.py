@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -357,7 +358,12 @@ class Database:
 
 @dataclass
 class DeskProcesses:
-    """The Procfile's processes for one run: gunicorn, ``rq worker`` (N of them) and ``rq cron``."""
+    """The Procfile's processes for one run: gunicorn, ``rq worker`` (N of them) and ``rq cron``.
+
+    A watchdog restarts any of them that exits, one second later, as the platform
+    does in production (systemd ``Restart=always``, a dyno manager): an ``rq worker``
+    exits when Redis goes away while it finishes a job, and a killed one must come back.
+    """
 
     env: dict[str, str]
     log_dir: Path
@@ -366,6 +372,8 @@ class DeskProcesses:
     web: Process | None = None
     worker_processes: list[Process] = field(default_factory=list)
     cron: Process | None = None
+    restarts: Counter = field(default_factory=Counter)
+    _stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> DeskProcesses:
         self.web = Process("web", web_command(), self.env, self.log_dir).start()
@@ -373,6 +381,7 @@ class DeskProcesses:
             self.start_worker(number)
         self.cron = Process("cron", procfile("cron"), self.env, self.log_dir).start()
         wait_for_port(self.port, timeout=60, process=self.web)
+        threading.Thread(target=self._watch, daemon=True).start()
         return self
 
     def start_worker(self, number: int) -> Process:
@@ -383,7 +392,16 @@ class DeskProcesses:
     def all(self) -> list[Process]:
         return [process for process in (self.web, *self.worker_processes, self.cron) if process is not None]
 
+    def _watch(self) -> None:
+        while not self._stopping.wait(0.5):
+            for process in self.all():
+                if not process.alive and not self._stopping.wait(1.0):
+                    process.stop()  # reap what is left of its group
+                    process.start()
+                    self.restarts[process.name] += 1
+
     def stop(self) -> None:
+        self._stopping.set()
         for process in self.all():
             process.stop()
 

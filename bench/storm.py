@@ -413,7 +413,9 @@ class Storm:
         violations = order_violations(callbacks, attempts)
         assert self.desk is not None and self.desk.web is not None and self.emulator is not None
         log = access_log(self.desk.web.log_path)
-        server_errors = sum(status >= 500 for status, _, _ in log)
+        # The promise of DESIGN §2 is for provider webhooks; the API may answer 5xx while the database is down.
+        server_errors = sum(status >= 500 for status, _, path in log if path.startswith("/voice/"))
+        other_errors = Counter(path for status, _, path in log if status >= 500 and not path.startswith("/voice/"))
         unanswered_webhooks = sum(1 for entry in list(self.emulator.requests) if entry["status"] is None)
         webhooks = [ms for _, ms, path in log if path.startswith("/voice/")]
 
@@ -435,13 +437,31 @@ class Storm:
         report.add(f"urgent put through:    {len(put_through)} of {len(transfers)} urgent calls")
         report.add(f"attempts:              {len(attempts)} ({outcomes})")
         report.add(f"set back available:    {self.supervisor_resets} times, by the supervisor")
+        if self.desk.restarts:
+            report.add(f"processes restarted:   {dict(self.desk.restarts)} (they had exited)")
         report.add(
             f"5xx:                   {server_errors} (webhooks that got no answer at all: {unanswered_webhooks})"
         )
+        if other_errors:
+            report.add(f"  5xx outside the webhooks: {dict(other_errors)}")
+        cancelled = {callback.phone for callback in callbacks if callback.status == "cancelled"}
+        for call in calls:
+            if call.from_ in cancelled:
+                report.add(f"  callback of {call.from_} cancelled; the caller heard {call.heard[-4:]}")
         report.add(f"lost:                  {len(lost)}")
+        by_sid = {call.sid: call for call in calls}
+        for sid in lost[:5]:
+            call = by_sid[sid]
+            report.add(f"  lost {sid} from {call.from_}: heard {call.heard[-3:]}, events {call.events[-4:]}")
         report.add(f"still open at the end: {len(still_open)}")
         shown = {name: count for name, count in duplicated.items() if count}
         report.add(f"duplicated:            {sum(duplicated.values())} {shown or ''}")
+        if duplicated["same SMS twice"]:
+            timeouts = sum(
+                log_path.read_text(errors="replace").count("Read timed out")
+                for log_path in self.workdir.glob("worker-*.log")
+            )
+            report.add(f"  provider REST calls that timed out in the workers (an SMS is retried then): {timeouts}")
         report.add(f"order violations:      {len(violations)}")
         for violation in violations[:5]:
             report.add(f"  {violation}")
