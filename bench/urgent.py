@@ -131,7 +131,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         app, schema = build_app(Path(workdir))
         with app.app_context():
-            upgrade(revision="heads")
+            upgrade()
             db.session.add(Technician(name="Bench", phone="+32470000001", languages="en", state="available"))
             db.session.commit()
             provider = Provider(app)

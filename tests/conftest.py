@@ -71,7 +71,7 @@ def migrated(database_url, tmp_path_factory) -> str:
     """Run the Alembic migrations once: the schema under test is the one production gets."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(tmp_path_factory.mktemp("i"))})
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
         db.engine.dispose()
     return database_url
 
