@@ -462,8 +462,17 @@ class Storm:
                 for log_path in self.workdir.glob("worker-*.log")
             )
             report.add(f"  provider REST calls that timed out in the workers (an SMS is retried then): {timeouts}")
-        report.add(f"order violations:      {len(violations)}")
-        for violation in violations[:5]:
+        lateness = sorted(late for late, _ in violations)
+        report.add(
+            f"order violations:      {len(violations)}"
+            + (
+                f" (the one passed over was offered {percentile(lateness, 0.5):.1f} s later at the median, "
+                f"{lateness[-1]:.1f} s at most; {sum(late > 5 for late in lateness)} more than 5 s)"
+                if violations
+                else ""
+            )
+        )
+        for _, violation in sorted(violations, reverse=True)[:5]:
             report.add(f"  {violation}")
         report.add(
             f"webhooks:              {len(webhooks)}, p50 {percentile(webhooks, 0.5):.1f} ms, "
@@ -537,8 +546,8 @@ def time_to_callback(callbacks: list, attempts: list) -> dict[int, list[float]]:
     return result
 
 
-def order_violations(callbacks: list, attempts: list) -> list[str]:
-    """First offers that jumped the queue (priority first, then first come), described.
+def order_violations(callbacks: list, attempts: list) -> list[tuple[float, str]]:
+    """First offers that jumped the queue (priority first, then first come): how late the other one was, and why.
 
     Callback C's first offer is a violation when another callback D that should
     come before it (higher priority, or the same and queued earlier) had been
@@ -563,10 +572,14 @@ def order_violations(callbacks: list, attempts: list) -> list[str]:
                 other_offer is not None and other_offer > claimed_at + slack
             )
             if waiting_before and still_waiting_after:
+                late = (other_offer - claimed_at).total_seconds() if other_offer else float("inf")
                 violations.append(
-                    f"callback {callback.id} (P{callback.priority}, queued {callback.queued_at:%H:%M:%S.%f}) "
-                    f"offered at {claimed_at:%H:%M:%S.%f} while {other.id} (P{other.priority}, queued "
-                    f"{other.queued_at:%H:%M:%S.%f}) waited until {other_offer and f'{other_offer:%H:%M:%S.%f}'}"
+                    (
+                        late,
+                        f"callback {callback.id} (P{callback.priority}, queued {callback.queued_at:%H:%M:%S.%f}) "
+                        f"offered at {claimed_at:%H:%M:%S.%f} while {other.id} (P{other.priority}, queued "
+                        f"{other.queued_at:%H:%M:%S.%f}) waited until {other_offer and f'{other_offer:%H:%M:%S.%f}'}",
+                    )
                 )
                 break
     return violations
