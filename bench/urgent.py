@@ -32,21 +32,13 @@ from app import create_app
 from app.extensions import db
 from app.models import Technician, UrgentTransfer
 from app.opening_hours import parse_hours
+from bench.harness import Database
 
 
-def build_app(workdir: Path):
-    url = os.environ.get("DATABASE_URL", "")
-    schema = None
-    if url.startswith("postgresql"):
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        with sa.create_engine(url).begin() as connection:
-            connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-        url = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{workdir / 'bench.db'}"
-    app = create_app(
+def build_app(workdir: Path, database: Database):
+    return create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_DATABASE_URI": database.url,
             "INSTANCE_PATH": str(workdir),
             "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),
             "PUBLIC_BASE_URL": "http://bench.test",
@@ -55,7 +47,6 @@ def build_app(workdir: Path):
             "PUBLIC_HOLIDAYS": "",
         }
     )
-    return app, schema
 
 
 class Provider:
@@ -83,22 +74,26 @@ class Provider:
         return response.data
 
 
-def callback_path(provider: Provider, sid: str, caller: str) -> None:
+#: The webhooks both paths share, up to "can you work?" (answered: no).
+SHARED = ["incoming", "language", "main-menu", "recorded", "urgency"]
+
+
+def report_problem(provider: Provider, sid: str, caller: str) -> None:
     provider.post("/voice/incoming", "incoming", sid, caller)
     provider.post("/voice/language?try=0", "language", sid, caller, Digits="3")
     provider.post("/voice/main-menu?try=0", "main-menu", sid, caller, Digits="2")
     provider.post("/voice/recorded", "recorded", sid, caller, RecordingUrl="https://rec.example/R", Digits="#")
     provider.post("/voice/urgency?try=0", "urgency", sid, caller, Digits="2")
+
+
+def callback_path(provider: Provider, sid: str, caller: str) -> None:
+    report_problem(provider, sid, caller)
     provider.post("/voice/impact?try=0", "impact (callback)", sid, caller, Digits="2")
     provider.post("/voice/confirm-number?try=0", "confirm-number", sid, caller, Digits="1")
 
 
 def urgent_path(provider: Provider, sid: str, caller: str) -> None:
-    provider.post("/voice/incoming", "incoming", sid, caller)
-    provider.post("/voice/language?try=0", "language", sid, caller, Digits="3")
-    provider.post("/voice/main-menu?try=0", "main-menu", sid, caller, Digits="2")
-    provider.post("/voice/recorded", "recorded", sid, caller, RecordingUrl="https://rec.example/R", Digits="#")
-    provider.post("/voice/urgency?try=0", "urgency", sid, caller, Digits="2")
+    report_problem(provider, sid, caller)
     provider.post("/voice/impact?try=0", "impact (urgent)", sid, caller, Digits="3")
     transfer = db.session.scalars(sa.select(UrgentTransfer).where(UrgentTransfer.call_sid == sid)).one()
     technician = transfer.rings[0].technician_id
@@ -129,7 +124,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200, help="calls per path")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        app, schema = build_app(Path(workdir))
+        database = Database.create(os.environ.get("DATABASE_URL", ""), Path(workdir))
+        app = build_app(Path(workdir), database)
         with app.app_context():
             upgrade()
             db.session.add(Technician(name="Bench", phone="+32470000001", languages="en", state="available"))
@@ -148,11 +144,10 @@ def main() -> None:
                 print(f"{label:<22}{statements:>16.1f}{p50:>10.2f}{p99:>10.2f}")
             callback_statements = summary(provider.samples["impact (callback)"])[0]
             urgent_statements = summary(provider.samples["impact (urgent)"])[0]
-            shared = ["incoming", "language", "main-menu", "recorded", "urgency"]
             callback_total = sum(
-                summary(provider.samples[label])[0] for label in [*shared, "impact (callback)", "confirm-number"]
+                summary(provider.samples[label])[0] for label in [*SHARED, "impact (callback)", "confirm-number"]
             )
-            urgent_hooks = [*shared, "impact (urgent)", "whisper", "accept", "dialed"]
+            urgent_hooks = [*SHARED, "impact (urgent)", "whisper", "accept", "dialed"]
             urgent_total = sum(summary(provider.samples[label])[0] for label in urgent_hooks)
             print(
                 f"where the paths part (impact): urgent {urgent_statements:.1f} vs callback {callback_statements:.1f} "
@@ -165,9 +160,7 @@ def main() -> None:
             )
             db.session.remove()
             db.engine.dispose()
-        if schema:
-            with sa.create_engine(os.environ["DATABASE_URL"]).begin() as connection:
-                connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        database.drop()
 
 
 if __name__ == "__main__":
