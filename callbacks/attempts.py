@@ -7,6 +7,7 @@ on the attempt's status and the others change nothing.
 """
 
 import logging
+from collections.abc import Sequence
 
 from flask import current_app
 
@@ -27,6 +28,16 @@ CUSTOMER_OUTCOMES = {
     "failed": Outcome.FAILED,
     "canceled": Outcome.NO_ANSWER,
 }
+
+
+def open_many(pairs: Sequence[tuple[int, int]]) -> list[CallbackAttempt]:
+    """One attempt per claimed (callback, technician) pair, inserted in one statement, in the pairs' order."""
+    opened = [
+        CallbackAttempt(callback_id=callback_id, technician_id=technician_id) for callback_id, technician_id in pairs
+    ]
+    db.session.add_all(opened)
+    db.session.flush()
+    return opened
 
 
 def get(attempt_id: int) -> CallbackAttempt | None:

@@ -1,81 +1,140 @@
-"""Hand the next callback to the next free technician, and ring the technician.
+"""Hand the next callbacks to the free technicians, and ring the technicians.
 
-Dispatching is safe to run twice or in many workers at once: a claim is two
-compare-and-set UPDATEs (technician available -> offered, callback waiting ->
-offered) and the attempt's INSERT in one transaction. If either UPDATE matches
-no row, someone else won that race; we roll back and look again. On
-PostgreSQL the candidate rows are read with ``FOR UPDATE SKIP LOCKED`` so
-concurrent workers pick different rows instead of queueing behind each
-other's locks; the compare-and-set stays the guarantee on both databases.
+Dispatching is safe to run twice or in many workers at once. A claim is, in
+one transaction, two compare-and-set UPDATEs (technicians available ->
+offered, callbacks waiting -> offered) and the attempts' INSERT. If either
+UPDATE does not match every row it names, someone else won that race; we roll
+back and look again. Claims are made in batches: one transaction pairs as many
+due callbacks with free technicians as there are (up to ``BATCH_SIZE``), so a
+morning's log-in rush costs a handful of statements, not a handful per callback.
 
-The queue is served head first: the first due callback that some free
-technician may take (see callbacks.matching), then the best technician for it.
+On PostgreSQL the pairs chosen are locked with ``FOR UPDATE SKIP LOCKED``: a
+row another dispatcher holds is left out and the pairing is done again around
+it, so concurrent dispatchers take different rows instead of queueing behind
+each other's locks, and only rows that are claimed are ever locked. On SQLite
+a claim first takes the database's write lock (a no-op UPDATE), so concurrent
+dispatchers take turns. The compare-and-set stays the guarantee on both.
+
+The queue is served head first: each due callback, in queue order, goes to the
+best free technician who may take it (see callbacks.matching).
 """
 
 import logging
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, text, update
 
 from app import telephony
 from app.extensions import db
-from app.models import CallbackAttempt, utcnow
+from app.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus, Technician, TechnicianState, utcnow
 from app.sql import is_postgresql
 from callbacks import attempts, lifecycle, matching, technicians
-from callbacks.queue import next_due_statement
+from callbacks.queue import due_candidates_statement
 
 log = logging.getLogger(__name__)
 
-#: Lost races tolerated in one claim before leaving the rest to the next trigger.
-MAX_LOST_RACES = 20
-#: Callbacks passed over in one claim because no free technician may take them (all skipped it).
-MAX_PASSED_OVER = 50
+#: Most callbacks claimed in one transaction: a log-in rush is served in a few batches, and the
+#: first technician rung does not wait long for the last one of the batch.
+BATCH_SIZE = 20
+#: Lost races (or looks past callbacks nobody free may take) before leaving the rest to the next trigger.
+MAX_TRIES = 20
+#: Callbacks read beyond two per free technician: room for those a concurrent claim takes or nobody free may take.
+CANDIDATE_SLACK = 4
+
+AT_WORK_TECHNICIANS = (
+    select(Technician.id, Technician.state, Technician.languages)
+    .where(Technician.state.in_(matching.AT_WORK))
+    .order_by(Technician.state_since, Technician.id)
+)
 
 
-def _locked(statement):
-    """On PostgreSQL, lock the row read and skip rows other dispatchers hold."""
-    return statement.with_for_update(skip_locked=True) if is_postgresql() else statement
+def _take_the_write_lock() -> None:
+    """SQLite: an UPDATE that changes nothing still takes the write lock, until our commit or rollback."""
+    db.session.execute(text("UPDATE technician SET state = state WHERE 0"))
+
+
+def _lock(model, ids: list[int], state) -> set[int]:
+    """PostgreSQL: lock the chosen rows still in ``state``; rows another dispatcher holds are skipped, not awaited."""
+    column = model.state if model is Technician else model.status
+    statement = select(model.id).where(model.id.in_(ids), column == state).with_for_update(skip_locked=True)
+    return set(db.session.scalars(statement))
+
+
+def _choose(candidates, free, at_work, skips, now, limit: int) -> list[tuple[int, int]]:
+    """Pair callbacks with technicians; on PostgreSQL, lock just those and re-pair around rows others hold.
+
+    Only the rows paired are locked, so a concurrent dispatcher skips nothing it
+    could have taken: the callbacks claimed are always the head of the queue.
+    """
+    held_callbacks: set[int] = set()
+    held_technicians: set[int] = set()
+    while True:
+        pairs = matching.pair(
+            [candidate for candidate in candidates if candidate.id not in held_callbacks],
+            [technician for technician in free if technician.id not in held_technicians],
+            at_work,
+            skips,
+            now,
+        )[:limit]
+        if not pairs or not is_postgresql():
+            return pairs
+        callback_ids = [callback_id for callback_id, _ in pairs]
+        technician_ids = [technician_id for _, technician_id in pairs]
+        missing_callbacks = set(callback_ids) - _lock(Callback, callback_ids, CallbackStatus.WAITING)
+        missing_technicians = set(technician_ids) - _lock(Technician, technician_ids, TechnicianState.AVAILABLE)
+        if not missing_callbacks and not missing_technicians:
+            return pairs
+        held_callbacks |= missing_callbacks
+        held_technicians |= missing_technicians
+
+
+def claim_batch(limit: int = BATCH_SIZE) -> list[CallbackAttempt]:
+    """Pair up to ``limit`` due callbacks, head of the queue first, with free technicians; [] when none can be."""
+    passed_over: list[int] = []
+    for _ in range(MAX_TRIES):
+        now = utcnow()
+        if not is_postgresql():
+            _take_the_write_lock()
+        team = db.session.execute(AT_WORK_TECHNICIANS).all()
+        free = [
+            matching.FreeTechnician(technician_id, matching.split_languages(languages))
+            for technician_id, state, languages in team
+            if state == TechnicianState.AVAILABLE
+        ]
+        if not free:
+            break
+        at_work = frozenset().union(*(matching.split_languages(languages) for _, _, languages in team))
+        wanted = 2 * min(limit, len(free)) + CANDIDATE_SLACK
+        eligible = matching.callback_eligible(free, at_work, now)
+        statement = due_candidates_statement(eligible, passed_over, wanted, matching.skipped_lately(now))
+        candidates = [matching.Candidate(*row) for row in db.session.execute(statement)]
+        skips = matching.recent_skips(candidates, now)
+        pairs = _choose(candidates, free, at_work, skips, now, limit)
+        if not pairs:
+            db.session.rollback()
+            if len(candidates) < wanted:
+                break
+            passed_over.extend(candidate.id for candidate in candidates)  # nobody free may take these now
+            continue
+        if technicians.offer_many([technician_id for _, technician_id in pairs]) and lifecycle.offer_many(pairs):
+            claimed = attempts.open_many(pairs)
+            db.session.commit()
+            return claimed
+        db.session.rollback()  # a concurrent claim took one of them: look again
+    db.session.rollback()
+    return []
 
 
 def claim_next() -> CallbackAttempt | None:
     """Atomically pair the first due callback with a technician who may take it, or return None."""
-    lost_races = 0
-    passed_over: list[int] = []
-    while lost_races < MAX_LOST_RACES and len(passed_over) < MAX_PASSED_OVER:
-        now = utcnow()
-        team = matching.staff()
-        if not team.anyone_free:
-            break
-        eligible = matching.callback_eligible(team, now)
-        callback = db.session.scalars(_locked(next_due_statement(eligible, passed_over))).first()
-        if callback is None:
-            break
-        technician = db.session.scalars(_locked(matching.technician_statement(callback, team, now))).first()
-        if technician is None:
-            if is_postgresql() and _held_by_another_dispatcher(callback, team, now):
-                lost_races += 1
-            else:
-                passed_over.append(callback.id)  # everyone free skipped it lately
-            db.session.rollback()
-            continue
-        if technicians.offer(technician.id) and lifecycle.offer(callback.id, technician.id):
-            attempt = CallbackAttempt(callback_id=callback.id, technician_id=technician.id)
-            db.session.add(attempt)
-            db.session.commit()
-            return attempt
-        db.session.rollback()
-        lost_races += 1
-    db.session.rollback()
-    return None
-
-
-def _held_by_another_dispatcher(callback, team: matching.Staff, now) -> bool:
-    """A technician who may take the callback is free but locked by a concurrent claim."""
-    return db.session.scalars(matching.technician_statement(callback, team, now)).first() is not None
+    claimed = claim_batch(limit=1)
+    return claimed[0] if claimed else None
 
 
 def ring_technician(attempt: CallbackAttempt) -> bool:
-    """Place the technician's leg; on answer the provider fetches the whisper."""
+    """Place the technician's leg; on answer the provider fetches the whisper. False when the provider fails."""
+    if attempt.status != AttemptStatus.RINGING_TECHNICIAN:
+        return True  # cancelled, or undone by the sweep, while its batch was being rung
     base = f"/voice/agent/{attempt.id}"
     try:
         sid = telephony.place_call(
@@ -100,10 +159,14 @@ def ring_technician(attempt: CallbackAttempt) -> bool:
 
 
 def dispatch() -> int:
-    """Offer due callbacks to free technicians until one runs out; returns offers made."""
-    offers = 0
-    while (attempt := claim_next()) is not None:
-        if not ring_technician(attempt):
-            break  # the provider is failing; the reconciler tries again shortly
-        offers += 1
-    return offers
+    """Offer due callbacks to free technicians until one side runs out; returns the offers rung."""
+    rung = 0
+    while claimed := claim_batch():
+        for index, attempt in enumerate(claimed):
+            if not ring_technician(attempt):
+                # The provider is failing: undo the rest of the batch unrung; the sweep tries again soon.
+                for unrung in claimed[index + 1 :]:
+                    attempts.offer_failed(unrung)
+                return rung
+            rung += 1
+    return rung

@@ -1,6 +1,6 @@
 """The callback state machine; the only place a callback's status is written.
 
-    waiting -> offered        a technician is claimed and rung (offer)
+    waiting -> offered        a technician is claimed and rung (offer, offer_many)
     offered -> in_progress    the technician pressed 1 (start)
     offered -> waiting        missed, skipped, the provider failed (return_to_queue)
     in_progress -> waiting    customer not reached, a retry is due later (return_to_queue)
@@ -12,9 +12,10 @@ Each transition is a compare-and-set on the old status, so a late or replayed
 report cannot move a callback that has already moved on.
 """
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, update
+from sqlalchemy import case, exists, update
 
 from app.extensions import db
 from app.models import AttemptStatus, Callback, CallbackAttempt, utcnow
@@ -31,6 +32,18 @@ def _move(callback_id: int, expected, new: S, **values) -> bool:
 def offer(callback_id: int, technician_id: int | None) -> bool:
     """Claim a waiting callback for one technician."""
     return _move(callback_id, S.WAITING, S.OFFERED, technician_id=technician_id)
+
+
+def offer_many(pairs: Sequence[tuple[int, int]]) -> bool:
+    """Claim several waiting callbacks at once, each for its technician, all or none (a dispatch batch)."""
+    technician = case(dict(pairs), value=Callback.id)
+    statement = (
+        update(Callback)
+        .where(Callback.id.in_([callback_id for callback_id, _ in pairs]), Callback.status == S.WAITING)
+        .values(status=S.OFFERED, status_since=utcnow(), technician_id=technician)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(statement).rowcount == len(pairs)
 
 
 def start(callback_id: int) -> bool:

@@ -6,50 +6,45 @@ no technician at work (available, rung, on a call or in wrap-up) speaks it:
 waiting for a colleague who is not there helps nobody. A technician who
 skipped a callback is not offered it again for ``SKIP_COOLDOWN_SECONDS``, so a
 skip really passes it on to the next technician.
+
+Among those who may take it, a speaker of the language comes first, then the
+technician idle the longest.
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, case, exists, literal, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 
 from app.extensions import db
-from app.models import Callback, CallbackAttempt, Outcome, Technician, TechnicianState
+from app.models import Callback, CallbackAttempt, Outcome, TechnicianState
 
 #: States in which a technician is at work today.
 AT_WORK = (TechnicianState.AVAILABLE, TechnicianState.OFFERED, TechnicianState.ON_CALL, TechnicianState.WRAP_UP)
 
 
 @dataclass(frozen=True)
-class Staff:
-    """The languages spoken right now: by free technicians, and by anyone at work."""
-
-    free: frozenset[str]
-    at_work: frozenset[str]
-
-    @property
-    def anyone_free(self) -> bool:
-        return bool(self.free)
+class FreeTechnician:
+    id: int
+    languages: frozenset[str]
 
 
-def split_languages(languages: str) -> set[str]:
-    return {language.strip() for language in languages.split(",") if language.strip()}
+@dataclass(frozen=True)
+class Candidate:
+    """A due callback, as much of it as matching needs; ``skipped``: someone skipped it lately."""
+
+    id: int
+    language: str
+    queued_at: datetime
+    skipped: bool
 
 
-def staff() -> Staff:
-    """One small query: the distinct language sets of technicians at work."""
-    rows = db.session.execute(
-        select(Technician.state, Technician.languages).where(Technician.state.in_(AT_WORK)).distinct()
-    ).all()
-    free: set[str] = set()
-    at_work: set[str] = set()
-    for state, languages in rows:
-        spoken = split_languages(languages)
-        at_work |= spoken
-        if state == TechnicianState.AVAILABLE:
-            free |= spoken
-    return Staff(frozenset(free), frozenset(at_work))
+@cache
+def split_languages(languages: str) -> frozenset[str]:
+    return frozenset(language.strip() for language in languages.split(",") if language.strip())
 
 
 def fallback_cutoff(now: datetime) -> datetime:
@@ -57,35 +52,73 @@ def fallback_cutoff(now: datetime) -> datetime:
     return now - timedelta(seconds=current_app.config["LANGUAGE_FALLBACK_SECONDS"])
 
 
-def callback_eligible(team: Staff, now: datetime) -> ColumnElement[bool]:
-    """Waiting callbacks some free technician may take now."""
+def callback_eligible(free: Iterable[FreeTechnician], at_work: frozenset[str], now: datetime) -> ColumnElement[bool]:
+    """Waiting callbacks that one of the ``free`` technicians may take now."""
+    spoken = frozenset().union(*(technician.languages for technician in free))
     return or_(
-        Callback.language.in_(team.free),
+        Callback.language.in_(spoken),
         Callback.queued_at <= fallback_cutoff(now),
-        Callback.language.not_in(team.at_work),
+        Callback.language.not_in(at_work),
     )
 
 
-def open_to_anyone(callback: Callback, team: Staff, now: datetime) -> bool:
-    return callback.queued_at <= fallback_cutoff(now) or callback.language not in team.at_work
+def _skip_cooldown(now: datetime) -> datetime:
+    return now - timedelta(seconds=current_app.config["SKIP_COOLDOWN_SECONDS"])
 
 
-def speaks(language: str) -> ColumnElement[bool]:
-    """The technician's comma-separated languages include ``language``."""
-    return (literal(",") + Technician.languages + literal(",")).like(f"%,{language},%")
-
-
-def technician_statement(callback: Callback, team: Staff, now: datetime) -> Select:
-    """The free technician who should get ``callback``: a speaker of its language, then the longest idle."""
-    cooldown = now - timedelta(seconds=current_app.config["SKIP_COOLDOWN_SECONDS"])
-    skipped_it = exists().where(
-        CallbackAttempt.callback_id == callback.id,
-        CallbackAttempt.technician_id == Technician.id,
+def skipped_lately(now: datetime) -> ColumnElement[bool]:
+    """Per callback, read with the candidates: did anyone skip it within the cooldown? (Who, is asked only then.)"""
+    return exists().where(
+        CallbackAttempt.callback_id == Callback.id,
         CallbackAttempt.outcome == Outcome.TECHNICIAN_SKIPPED,
-        CallbackAttempt.ended_at > cooldown,
+        CallbackAttempt.ended_at > _skip_cooldown(now),
     )
-    statement = select(Technician).where(Technician.state == TechnicianState.AVAILABLE, ~skipped_it)
-    speaker = speaks(callback.language)
-    if not open_to_anyone(callback, team, now):
-        statement = statement.where(speaker)
-    return statement.order_by(case((speaker, 0), else_=1), Technician.state_since, Technician.id).limit(1)
+
+
+def recent_skips(candidates: Sequence[Candidate], now: datetime) -> set[tuple[int, int]]:
+    """(callback, technician) pairs where the technician skipped the callback within the cooldown."""
+    skipped = [candidate.id for candidate in candidates if candidate.skipped]
+    if not skipped:
+        return set()
+    rows = db.session.execute(
+        select(CallbackAttempt.callback_id, CallbackAttempt.technician_id).where(
+            CallbackAttempt.callback_id.in_(skipped),
+            CallbackAttempt.outcome == Outcome.TECHNICIAN_SKIPPED,
+            CallbackAttempt.ended_at > _skip_cooldown(now),
+        )
+    )
+    return {(callback_id, technician_id) for callback_id, technician_id in rows}
+
+
+def pair(
+    callbacks: Sequence[Candidate],
+    free: Sequence[FreeTechnician],
+    at_work: frozenset[str],
+    skips: set[tuple[int, int]],
+    now: datetime,
+) -> list[tuple[int, int]]:
+    """(callback, technician) pairs, callbacks in queue order, technicians longest idle first.
+
+    Each callback, head first, gets a free speaker of its language if there is
+    one, else (once it is open to anyone) the longest idle free technician.
+    """
+    cutoff = fallback_cutoff(now)
+    left = list(free)
+    pairs = []
+    for callback in callbacks:
+        anyone = callback.queued_at <= cutoff or callback.language not in at_work
+        chosen = None
+        for technician in left:
+            if (callback.id, technician.id) in skips:
+                continue
+            if callback.language in technician.languages:
+                chosen = technician
+                break
+            if anyone and chosen is None:
+                chosen = technician
+        if chosen is not None:
+            pairs.append((callback.id, chosen.id))
+            left.remove(chosen)
+            if not left:
+                break
+    return pairs

@@ -46,19 +46,30 @@ def waiting() -> list[Callback]:
     return list(db.session.scalars(statement))
 
 
-def next_due_statement(eligible: ColumnElement[bool] | None = None, passed_over: list[int] | None = None) -> Select:
-    """The first waiting callback that may be offered now (retries wait for their due time).
-
-    ``eligible`` narrows it to callbacks a free technician may take (language);
-    ``passed_over`` leaves out callbacks this dispatch run found nobody for.
-    """
+def _due(columns, eligible: ColumnElement[bool] | None, passed_over: list[int] | None, limit: int) -> Select:
     now = utcnow()
-    statement = select(Callback).where(Callback.status == CallbackStatus.WAITING, Callback.due_at <= now)
+    statement = select(*columns).where(Callback.status == CallbackStatus.WAITING, Callback.due_at <= now)
     if eligible is not None:
         statement = statement.where(eligible)
     if passed_over:
         statement = statement.where(Callback.id.not_in(passed_over))
-    return statement.order_by(*queue_order(now)).limit(1)
+    return statement.order_by(*queue_order(now)).limit(limit)
+
+
+def next_due_statement(eligible: ColumnElement[bool] | None = None, passed_over: list[int] | None = None) -> Select:
+    """The first waiting callback that may be offered now (retries wait for their due time)."""
+    return _due((Callback,), eligible, passed_over, 1)
+
+
+def due_candidates_statement(
+    eligible: ColumnElement[bool], passed_over: list[int], limit: int, *extra: ColumnElement
+) -> Select:
+    """(id, language, queued_at, *extra) of the first ``limit`` due callbacks, in queue order, for a dispatch batch.
+
+    ``eligible`` narrows them to callbacks a free technician may take (language);
+    ``passed_over`` leaves out callbacks this dispatch run found nobody for.
+    """
+    return _due((Callback.id, Callback.language, Callback.queued_at, *extra), eligible, passed_over, limit)
 
 
 def position(callback: Callback) -> int:

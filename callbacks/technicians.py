@@ -1,6 +1,6 @@
 """The technician state machine; the only place a technician's state is written.
 
-    available -> offered        claimed for one callback and rung (offer)
+    available -> offered        claimed for one callback and rung (offer, offer_many)
     offered -> on_call          pressed 1 (accept)
     offered -> available        skipped (skipped), or the offer was undone (release)
     offered -> available | away missed; away after MAX_MISSED_OFFERS in a row (missed)
@@ -13,6 +13,7 @@ Every transition is a compare-and-set on the old state, so a late or replayed
 webhook cannot move a technician who has already moved on.
 """
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -47,6 +48,17 @@ def set_state(technician_id: int, new: str) -> bool:
 def offer(technician_id: int) -> bool:
     """Claim an available technician for one callback offer."""
     return _move(technician_id, S.AVAILABLE, S.OFFERED)
+
+
+def offer_many(technician_ids: Sequence[int]) -> bool:
+    """Claim several available technicians at once, all or none: one compare-and-set for a dispatch batch."""
+    statement = (
+        update(Technician)
+        .where(Technician.id.in_(technician_ids), Technician.state == S.AVAILABLE)
+        .values(state=S.OFFERED, state_since=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(statement).rowcount == len(technician_ids)
 
 
 def accept(technician_id: int) -> bool:
