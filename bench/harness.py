@@ -448,3 +448,62 @@ def percentile(values: Iterable[float], share: float) -> float:
     if not ordered:
         return 0.0
     return ordered[max(0, min(len(ordered) - 1, int(-(-share * len(ordered) // 1)) - 1))]
+
+
+def profile(pids: list[int], seconds: float, output: Path) -> list[Path]:
+    """Start py-spy on each process for ``seconds``, in the background; returns the files it writes."""
+    py_spy = VENV_BIN / "py-spy"
+    if not py_spy.exists():
+        raise SystemExit("py-spy is missing: .venv/bin/pip install -r requirements.txt")
+    files = []
+    for pid in pids:
+        target = output / f"profile-{pid}.txt"
+        command = [str(py_spy), "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "250"]
+        command += ["--format", "raw", "--output", str(target), "--nonblocking"]
+        subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        files.append(target)
+    return files
+
+
+#: Frames worth showing in a profile: the desk's code and the libraries it spends its time in.
+PROFILED = ("ivr/", "app/", "callbacks/", "sqlalchemy/", "twilio/", "psycopg", "flask/", "rq/", "redis/", "requests/")
+
+
+def print_profile(files: list[Path], title: str, top: int = 25) -> None:
+    """Inclusive and self shares of py-spy's samples per function."""
+    inclusive: Counter[str] = Counter()
+    leaf: Counter[str] = Counter()
+    total = 0
+    for path in files:
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue
+            frames = [short_frame(frame.strip()) for frame in stack.split(";")]
+            total += int(count)
+            for frame in set(frames):
+                inclusive[frame] += int(count)
+            leaf[frames[-1]] += int(count)
+    if not total:
+        print("py-spy recorded no samples (is ptrace allowed here?)")
+        return
+    print(f"\nprofile of {title} ({total} samples)")
+    print(f"{'inclusive':>9}  function")
+    shown = [(frame, count) for frame, count in inclusive.most_common() if any(p in frame for p in PROFILED)]
+    for frame, count in shown[:top]:
+        print(f"{100 * count / total:8.1f}%  {frame}")
+    print(f"{'self':>9}  function")
+    for frame, count in leaf.most_common(12):
+        print(f"{100 * count / total:8.1f}%  {frame}")
+
+
+def short_frame(frame: str) -> str:
+    """``function (path/to/file.py:line)`` without the line, with a short path."""
+    name, _, where = frame.partition(" (")
+    where = where.rstrip(")").rsplit(":", 1)[0]
+    for marker in ("site-packages/", f"{PROJECT}/"):
+        if marker in where:
+            where = where.split(marker, 1)[1]
+    return f"{name} ({where})"

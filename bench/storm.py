@@ -1,7 +1,8 @@
 """A call storm: everyone phones at once, technicians work the queue down, nothing is lost.
 
     .venv/bin/python bench/storm.py                      # smoke run: 100 callers in 60 s
-    .venv/bin/python bench/storm.py --callers 1000       # the company-wide outage (about 6 minutes)
+    .venv/bin/python bench/storm.py --callers 1000       # the company-wide outage (about 8 minutes)
+    .venv/bin/python bench/storm.py --profile            # with py-spy profiles of the web and rq workers
 
 The desk runs as the Procfile runs it — gunicorn, ``--workers`` ``rq worker``
 processes and ``rq cron`` with the reconciler — on PostgreSQL (a schema of its own
@@ -60,6 +61,8 @@ from bench.harness import (
     load_average,
     machine,
     percentile,
+    print_profile,
+    profile,
 )
 from emulator import APP_ERROR_MESSAGE, CallRecord, Phone, TwilioEmulator
 
@@ -96,6 +99,8 @@ class StormSettings:
     private_services: bool = False
     redis_url: str = DEFAULT_REDIS
     extra_env: dict[str, object] = field(default_factory=dict)
+    #: py-spy the web and worker processes while the callers arrive (and 30 s more).
+    profile: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,7 @@ class Storm:
         self.api_token = ""
         self.supervisor_resets = 0
         self.load_at_start = ""
+        self.profiles: dict[str, list[Path]] = {}
 
     # -- setting up ------------------------------------------------------------------------------
 
@@ -261,6 +267,15 @@ class Storm:
                 self.injected.append(f"{fault.name} from the start: {fault.action(self)}")
         self.started = time.monotonic()
         self.load_at_start = load_average()
+        if settings.profile:
+            assert self.desk is not None and self.desk.web is not None
+            seconds = settings.arrival_seconds + 30
+            self.profiles = {
+                "the gunicorn workers (webhooks)": profile(self.desk.web.tree()[1:], seconds, self.workdir),
+                "the rq workers (dispatch path)": profile(
+                    [worker.pid for worker in self.desk.worker_processes], seconds, self.workdir
+                ),
+            }
         threading.Thread(target=self.inject_faults, daemon=True).start()
         arrival = random.Random(settings.seed)
         arrivals = sorted(arrival.uniform(0, settings.arrival_seconds) for _ in range(settings.callers))
@@ -385,6 +400,11 @@ class Storm:
             engine.dispose()
 
     def report(self, timings: dict[str, float | None]) -> Report:
+        for title, files in self.profiles.items():
+            deadline = time.monotonic() + self.settings.arrival_seconds + 60
+            while not all(path.exists() for path in files) and time.monotonic() < deadline:
+                time.sleep(1)
+            print_profile(files, title)
         report = Report()
         settings = self.settings
         calls = list(self.inbound)
@@ -595,6 +615,7 @@ def settings_from(arguments: argparse.Namespace) -> StormSettings:
         timeout=arguments.timeout,
         database=arguments.database,
         redis_url=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS),
+        profile=arguments.profile,
     )
 
 
@@ -611,6 +632,7 @@ def add_storm_arguments(parser: argparse.ArgumentParser, callers: int = 100, arr
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_storm_arguments(parser)
+    parser.add_argument("--profile", action="store_true", help="py-spy the web and rq workers while callers arrive")
     arguments = parser.parse_args()
     report = Storm(settings_from(arguments)).run()
     report.print()

@@ -41,7 +41,6 @@ from bench.harness import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     DESK_NUMBER,
-    VENV_BIN,
     Database,
     Process,
     access_log,
@@ -49,6 +48,8 @@ from bench.harness import (
     free_port,
     load_average,
     machine,
+    print_profile,
+    profile,
     wait_for_port,
     web_command,
 )
@@ -244,80 +245,6 @@ def count_calls(database_url: str) -> int:
     return count
 
 
-def profile_workers(web: Process, seconds: int, output: Path) -> list[Path]:
-    """Start py-spy on every gunicorn worker (the master's children) for ``seconds``."""
-    py_spy = VENV_BIN / "py-spy"
-    if not py_spy.exists():
-        raise SystemExit("py-spy is missing: .venv/bin/pip install -r requirements.txt")
-    files = []
-    for pid in web.tree()[1:]:
-        target = output / f"profile-{pid}.txt"
-        subprocess.Popen(
-            [
-                str(py_spy),
-                "record",
-                "--pid",
-                str(pid),
-                "--duration",
-                str(seconds),
-                "--rate",
-                "250",
-                "--format",
-                "raw",
-                "--output",
-                str(target),
-                "--nonblocking",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        files.append(target)
-    return files
-
-
-def print_profile(files: list[Path], top: int = 25) -> None:
-    """Inclusive share of samples per function (the project's own code and the libraries it calls)."""
-    inclusive: Counter[str] = Counter()
-    leaf: Counter[str] = Counter()
-    total = 0
-    for path in files:
-        if not path.exists():
-            continue
-        for line in path.read_text().splitlines():
-            stack, _, count = line.rpartition(" ")
-            if not count.isdigit():
-                continue
-            frames = [frame.strip() for frame in stack.split(";")]
-            total += int(count)
-            for frame in set(frames):
-                inclusive[short_frame(frame)] += int(count)
-            leaf[short_frame(frames[-1])] += int(count)
-    if not total:
-        print("py-spy recorded no samples (is ptrace allowed here?)")
-        return
-    print(f"\nprofile of the desk's gunicorn workers, incoming-call step ({total} samples)")
-    print(f"{'inclusive':>9}  function")
-    for frame, count in inclusive.most_common(top * 3):
-        if any(part in frame for part in ("ivr/", "app/", "callbacks/", "sqlalchemy/", "twilio/", "psycopg", "flask/")):
-            print(f"{100 * count / total:8.1f}%  {frame}")
-            top -= 1
-            if top == 0:
-                break
-    print(f"{'self':>9}  function")
-    for frame, count in leaf.most_common(12):
-        print(f"{100 * count / total:8.1f}%  {frame}")
-
-
-def short_frame(frame: str) -> str:
-    """``function (path/to/file.py:line)`` without the line and with a short path."""
-    name, _, where = frame.partition(" (")
-    where = where.rstrip(")").rsplit(":", 1)[0]
-    for marker in ("site-packages/", str(Path(__file__).resolve().parent.parent) + "/"):
-        if marker in where:
-            where = where.split(marker, 1)[1]
-    return f"{name} ({where})"
-
-
 def print_results(results: list[Result], paced: list[Result], connections: int) -> None:
     bare = {result.step: result for result in results if result.server == "bare"}
     print(f"\nsaturation: closed loop, {connections} connections")
@@ -333,7 +260,7 @@ def print_results(results: list[Result], paced: list[Result], connections: int) 
         for result in paced:
             print(f"{result.step:<16}{result.server:<8}{result.rate:>9.0f}{result.p50_ms:>9.1f}{result.p99_ms:>9.1f}")
     for result in [*results, *paced]:
-        if result.wrapped:
+        if result.wrapped and result.step == "incoming-call":
             print(f"note: {result.wrapped} {result.step} requests of the {result.server} run were replays")
 
 
@@ -397,10 +324,10 @@ def main() -> None:
             paced.append(result)
         if arguments.profile:
             script = lua_script(workdir / "profile.lua", incoming[offset:], arguments.threads)
-            files = profile_workers(desk, arguments.duration, workdir)
+            files = profile(desk.tree()[1:], arguments.duration, workdir)
             run_wrk(desk_url, script, arguments.connections, arguments.threads, arguments.duration)
             time.sleep(2)
-            print_profile(files)
+            print_profile(files, "the desk's gunicorn workers, incoming-call step")
         print_results(results, paced, arguments.connections)
         statuses = Counter(status for status, _, _ in access_log(desk.log_path))
         print(f"\ndesk answers by HTTP status: {dict(statuses)}; new calls stored: {served_incoming}")
