@@ -64,6 +64,8 @@ class Outcome(StrEnum):
     TECHNICIAN_SKIPPED = "technician_skipped"
     # The callback was cancelled while its technician was being rung.
     CANCELLED = "cancelled"
+    # The technician's phone never rang: the provider refused the call, or the dispatcher died after the claim.
+    NOT_RUNG = "not_rung"
 
 
 class Company(db.Model):

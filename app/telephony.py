@@ -40,7 +40,8 @@ def place_call(to: str, url: str, status_callback: str, timeout: int) -> str:
         from_=current_app.config["DESK_NUMBER"],
         url=url,
         status_callback=status_callback,
-        status_callback_event=["initiated", "ringing", "answered", "completed"],
+        # Only the final status matters (a missed offer); the pickup is reported by the answer URL.
+        status_callback_event=["completed"],
         timeout=timeout,
     )
     return call.sid

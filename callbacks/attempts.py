@@ -108,8 +108,8 @@ def withdrawn(attempt: CallbackAttempt) -> bool:
 
 
 def offer_failed(attempt: CallbackAttempt) -> bool:
-    """The provider would not place the technician's call: undo the claim, count nothing."""
-    if not _end(attempt, AttemptStatus.RINGING_TECHNICIAN, Outcome.FAILED):
+    """The technician was never rung (the provider refused, or the dispatcher died): undo the claim, count nothing."""
+    if not _end(attempt, AttemptStatus.RINGING_TECHNICIAN, Outcome.NOT_RUNG):
         return False
     lifecycle.return_to_queue(attempt.callback_id)
     technicians.release(attempt.technician_id)

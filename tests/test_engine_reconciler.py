@@ -44,7 +44,7 @@ def test_an_offer_that_was_never_rung_is_undone_without_counting_a_miss(app):
     attempt = claim_next()
     started(attempt, app.config["UNRUNG_OFFER_SECONDS"] + 1)
     assert reconcile()["unrung_offers_undone"] == 1
-    assert (fresh(CallbackAttempt, attempt.id).outcome, fresh(Technician, jan.id).missed_offers) == ("failed", 0)
+    assert (fresh(CallbackAttempt, attempt.id).outcome, fresh(Technician, jan.id).missed_offers) == ("not_rung", 0)
     assert fresh(Callback, callback.id).attempts == 0
 
 
