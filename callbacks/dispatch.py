@@ -20,6 +20,7 @@ best free technician who may take it (see callbacks.matching).
 """
 
 import logging
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select, text, update
@@ -53,14 +54,21 @@ def _take_the_write_lock() -> None:
     db.session.execute(text("UPDATE technician SET state = state WHERE 0"))
 
 
-def _lock(model, ids: list[int], state) -> set[int]:
+def _lock(model: type[Callback] | type[Technician], ids: list[int], state: str) -> set[int]:
     """PostgreSQL: lock the chosen rows still in ``state``; rows another dispatcher holds are skipped, not awaited."""
     column = model.state if model is Technician else model.status
     statement = select(model.id).where(model.id.in_(ids), column == state).with_for_update(skip_locked=True)
     return set(db.session.scalars(statement))
 
 
-def _choose(candidates, free, at_work, skips, now, limit: int) -> list[tuple[int, int]]:
+def _choose(
+    candidates: list[matching.Candidate],
+    free: list[matching.FreeTechnician],
+    at_work: frozenset[str],
+    skips: set[tuple[int, int]],
+    now: datetime,
+    limit: int,
+) -> list[tuple[int, int]]:
     """Pair callbacks with technicians; on PostgreSQL, lock just those and re-pair around rows others hold.
 
     Only the rows paired are locked, so a concurrent dispatcher skips nothing it
