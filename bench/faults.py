@@ -15,6 +15,7 @@ with one fault injected while calls are in the IVR and callbacks in the queue:
 - ``rest-timeout``     the provider's REST API does not answer for 20 s (each request hangs past the timeout)
 - ``twice``            every webhook delivered twice, the copies at the same moment
 - ``forged``           forged requests mixed in all along: bad, missing and replayed signatures, tampered forms
+- ``postgres-and-redis`` (only when named) PostgreSQL down, and Redis restarted empty while it is
 
 Each prints what was injected and what survived: lost = 0, duplicated = 0, forged
 accepted = 0 (and 5xx = 0, every call answered, every callback final); it exits
@@ -30,6 +31,7 @@ import base64
 import os
 import random
 import re
+import signal
 import sys
 import threading
 import time
@@ -191,6 +193,17 @@ def restart_postgres(storm: Storm) -> str:
     return f"PostgreSQL fast shutdown, 3 s down, accepting again after {time.monotonic() - started:.0f} s"
 
 
+def postgres_and_redis(storm: Storm) -> str:
+    """PostgreSQL down; while it is, Redis restarts empty; then PostgreSQL comes back."""
+    assert storm.postgres is not None and storm.postgres.process is not None and storm.redis is not None
+    storm.postgres.process.stop(signal.SIGINT, timeout=30)
+    time.sleep(3)
+    storm.redis.restart(down_seconds=1)
+    time.sleep(2)
+    storm.postgres.start()
+    return "PostgreSQL down 6 s; Redis SIGKILLed and started empty meanwhile"
+
+
 def rest_failing(mode: int | str, seconds: int) -> Callable[[Storm], str]:
     def inject(storm: Storm) -> str:
         assert storm.emulator is not None
@@ -224,6 +237,7 @@ def faults_at(at: float) -> dict[str, Fault]:
         "postgres-restart": Fault(at, "postgres-restart", restart_postgres),
         "rest-500": Fault(at, "rest-500", rest_failing(500, REST_500_SECONDS)),
         "rest-timeout": Fault(at, "rest-timeout", rest_failing("timeout", REST_TIMEOUT_SECONDS)),
+        "postgres-and-redis": Fault(at, "postgres-and-redis", postgres_and_redis),
         "twice": Fault(-1, "twice", deliver_twice),
         "forged": Fault(-1, "forged", send_forged),
     }
@@ -264,7 +278,8 @@ def main() -> None:
         runs = [together(arguments.arrival)]
     else:
         every = faults_at(arguments.arrival * 0.4)
-        runs = [[every[name]] for name in (arguments.fault or every)]
+        # postgres-and-redis goes beyond the list the desk is held to; it runs when asked for.
+        runs = [[every[name]] for name in (arguments.fault or [name for name in every if name != "postgres-and-redis"])]
     failed = {}
     for faults in runs:
         report = run(settings, faults)

@@ -366,8 +366,9 @@ class Storm:
             delay = self.started + fault.at - time.monotonic()
             if delay > 0 and self.stopping.wait(delay):
                 return
+            at = time.monotonic() - self.started
             detail = fault.action(self)
-            self.injected.append(f"{fault.name} at {time.monotonic() - self.started:.0f} s: {detail}")
+            self.injected.append(f"{fault.name} at {at:.0f} s: {detail}")
             print(f"  injected: {self.injected[-1]}", flush=True)
 
     def stop(self) -> None:
