@@ -29,7 +29,7 @@ run: install
 	scripts/run
 
 test: install browser
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q --durations=10 $(PYTEST_ARGS)
 
 test-postgresql: install browser
 	DATABASE_URL=$${DATABASE_URL:-postgresql+psycopg://127.0.0.1:5432/test} $(BIN)/python -m pytest -q $(PYTEST_ARGS)
