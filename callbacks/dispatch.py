@@ -8,12 +8,14 @@ back and look again. Claims are made in batches: one transaction pairs as many
 due callbacks with free technicians as there are (up to ``BATCH_SIZE``), so a
 morning's log-in rush costs a handful of statements, not a handful per callback.
 
-On PostgreSQL the pairs chosen are locked with ``FOR UPDATE SKIP LOCKED``: a
-row another dispatcher holds is left out and the pairing is done again around
-it, so concurrent dispatchers take different rows instead of queueing behind
-each other's locks, and only rows that are claimed are ever locked. On SQLite
-a claim first takes the database's write lock (a no-op UPDATE), so concurrent
-dispatchers take turns. The compare-and-set stays the guarantee on both.
+Claims take turns: on SQLite a claim first takes the database's write lock (a
+no-op UPDATE), on PostgreSQL a transaction-scoped advisory lock. One claim is a
+few milliseconds and a batch serves twenty technicians, so the turns cost
+nothing measurable, and they keep first offers in exact queue order: no claim
+can pass a callback over while another claim holds it. Within a claim the rows
+paired are locked with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so a claim
+never waits on a row a webhook or a cancel is changing: it pairs again around
+it. The compare-and-set stays the guarantee on both databases.
 
 The queue is served head first: each due callback, in queue order, goes to the
 best free technician who may take it (see callbacks.matching).
@@ -23,7 +25,7 @@ import logging
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from app import telephony
 from app.extensions import db
@@ -42,6 +44,9 @@ MAX_TRIES = 20
 #: Callbacks read beyond two per free technician: room for those a concurrent claim takes or nobody free may take.
 CANDIDATE_SLACK = 4
 
+#: The PostgreSQL advisory lock claims take turns on ("CBD" + 1).
+CLAIM_LOCK = 0x43424401
+
 AT_WORK_TECHNICIANS = (
     select(Technician.id, Technician.state, Technician.languages)
     .where(Technician.state.in_(matching.AT_WORK))
@@ -49,9 +54,14 @@ AT_WORK_TECHNICIANS = (
 )
 
 
-def _take_the_write_lock() -> None:
-    """SQLite: an UPDATE that changes nothing still takes the write lock, until our commit or rollback."""
-    db.session.execute(text("UPDATE technician SET state = state WHERE 0"))
+def _take_turns() -> None:
+    """Wait for any other claim to finish; the turn is ours until our commit or rollback."""
+    if is_postgresql():
+        # Database-wide: one desk per database.
+        db.session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
+    else:
+        # An UPDATE that changes nothing still takes SQLite's write lock.
+        db.session.execute(text("UPDATE technician SET state = state WHERE 0"))
 
 
 def _lock(model: type[Callback] | type[Technician], ids: list[int], state: str) -> set[int]:
@@ -69,11 +79,7 @@ def _choose(
     now: datetime,
     limit: int,
 ) -> list[tuple[int, int]]:
-    """Pair callbacks with technicians; on PostgreSQL, lock just those and re-pair around rows others hold.
-
-    Only the rows paired are locked, so a concurrent dispatcher skips nothing it
-    could have taken: the callbacks claimed are always the head of the queue.
-    """
+    """Pair callbacks with technicians; on PostgreSQL, lock just those and pair again around rows others hold."""
     held_callbacks: set[int] = set()
     held_technicians: set[int] = set()
     while True:
@@ -100,9 +106,8 @@ def claim_batch(limit: int = BATCH_SIZE) -> list[CallbackAttempt]:
     """Pair up to ``limit`` due callbacks, head of the queue first, with free technicians; [] when none can be."""
     passed_over: list[int] = []
     for _ in range(MAX_TRIES):
+        _take_turns()
         now = utcnow()
-        if not is_postgresql():
-            _take_the_write_lock()
         team = db.session.execute(AT_WORK_TECHNICIANS).all()
         free = [
             matching.FreeTechnician(technician_id, matching.split_languages(languages))

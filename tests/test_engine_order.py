@@ -129,8 +129,8 @@ def test_past_the_wait_a_speaker_is_still_preferred(app):
     assert claim_next().technician_id == marie.id
 
 
-def test_postgresql_dispatchers_skip_a_callback_another_one_holds(app):
-    """FOR UPDATE SKIP LOCKED: a locked head is passed by, not waited for (PostgreSQL only)."""
+def test_a_claim_passes_by_a_callback_another_transaction_is_changing(app):
+    """FOR UPDATE SKIP LOCKED: a locked head (a webhook or a cancel at work on it) is not waited for (PostgreSQL)."""
     if not is_postgresql():
         pytest.skip("SKIP LOCKED is the PostgreSQL fast path")
     head = queued("+32470000001", 1)
@@ -138,9 +138,9 @@ def test_postgresql_dispatchers_skip_a_callback_another_one_holds(app):
     add_technician("Jan", "+32471000001")
     # Without SKIP LOCKED this claim would wait on the lock: fail fast instead of hanging.
     db.session.execute(sa.text("SET lock_timeout = '2s'"))
-    with db.engine.connect() as other_dispatcher:
-        other_dispatcher.execute(sa.text("SELECT id FROM callback WHERE id = :id FOR UPDATE"), {"id": head.id})
+    with db.engine.connect() as other_transaction:
+        other_transaction.execute(sa.text("SELECT id FROM callback WHERE id = :id FOR UPDATE"), {"id": head.id})
         attempt = claim_next()
         assert attempt.callback_id == second.id
-        other_dispatcher.rollback()
+        other_transaction.rollback()
     assert db.session.scalars(select(Callback.status).where(Callback.id == head.id)).one() == "waiting"
