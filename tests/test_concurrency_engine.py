@@ -370,7 +370,7 @@ def test_four_workers_work_500_callbacks_with_20_technicians(monkeypatch, migrat
         print(f"filled in {time.monotonic() - filling:.1f} s")
         everyone_available()
         manager = Manager(random.Random(seed), cancel_every=1.0)
-        took = run_until_all_final(rig, manager, timeout=150)
+        took = run_until_all_final(rig, manager, timeout=300)
         assert rig.emulator.wait_idle(timeout=30)
         summary = check_the_outcome(rig, callback_ids)
         print(f"seed {seed}: all final in {took:.1f} s; {summary}; cancels {manager.cancels}, {manager.refusals}")
