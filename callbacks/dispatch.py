@@ -12,24 +12,23 @@ Claims take turns: on SQLite a claim first takes the database's write lock (a
 no-op UPDATE), on PostgreSQL a transaction-scoped advisory lock. One claim is a
 few milliseconds and a batch serves twenty technicians, so the turns cost
 nothing measurable, and they keep first offers in exact queue order: no claim
-can pass a callback over while another claim holds it. Within a claim the rows
-paired are locked with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so a claim
-never waits on a row a webhook or a cancel is changing: it pairs again around
-it. The compare-and-set stays the guarantee on both databases.
+can pass a callback over while another claim holds it. On PostgreSQL the
+candidate callbacks are read with ``FOR UPDATE SKIP LOCKED``, so a claim never
+waits on a callback a webhook or a cancel is changing: it takes the next one.
+The compare-and-set stays the guarantee on both databases.
 
 The queue is served head first: each due callback, in queue order, goes to the
 best free technician who may take it (see callbacks.matching).
 """
 
 import logging
-from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Select, func, select, text, update
 
 from app import telephony
 from app.extensions import db
-from app.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus, Technician, TechnicianState, utcnow
+from app.models import AttemptStatus, Callback, CallbackAttempt, Technician, TechnicianState, utcnow
 from app.sql import is_postgresql
 from callbacks import attempts, lifecycle, matching, technicians
 from callbacks.queue import due_candidates_statement
@@ -41,7 +40,7 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 20
 #: Lost races (or looks past callbacks nobody free may take) before leaving the rest to the next trigger.
 MAX_TRIES = 20
-#: Callbacks read beyond two per free technician: room for those a concurrent claim takes or nobody free may take.
+#: Callbacks read beyond two per free technician: room for those nobody free may take (skipped, language).
 CANDIDATE_SLACK = 4
 
 #: The PostgreSQL advisory lock claims take turns on ("CBD" + 1).
@@ -64,42 +63,9 @@ def _take_turns() -> None:
         db.session.execute(text("UPDATE technician SET state = state WHERE 0"))
 
 
-def _lock(model: type[Callback] | type[Technician], ids: list[int], state: str) -> set[int]:
-    """PostgreSQL: lock the chosen rows still in ``state``; rows another dispatcher holds are skipped, not awaited."""
-    column = model.state if model is Technician else model.status
-    statement = select(model.id).where(model.id.in_(ids), column == state).with_for_update(skip_locked=True)
-    return set(db.session.scalars(statement))
-
-
-def _choose(
-    candidates: list[matching.Candidate],
-    free: list[matching.FreeTechnician],
-    at_work: frozenset[str],
-    skips: set[tuple[int, int]],
-    now: datetime,
-    limit: int,
-) -> list[tuple[int, int]]:
-    """Pair callbacks with technicians; on PostgreSQL, lock just those and pair again around rows others hold."""
-    held_callbacks: set[int] = set()
-    held_technicians: set[int] = set()
-    while True:
-        pairs = matching.pair(
-            [candidate for candidate in candidates if candidate.id not in held_callbacks],
-            [technician for technician in free if technician.id not in held_technicians],
-            at_work,
-            skips,
-            now,
-        )[:limit]
-        if not pairs or not is_postgresql():
-            return pairs
-        callback_ids = [callback_id for callback_id, _ in pairs]
-        technician_ids = [technician_id for _, technician_id in pairs]
-        missing_callbacks = set(callback_ids) - _lock(Callback, callback_ids, CallbackStatus.WAITING)
-        missing_technicians = set(technician_ids) - _lock(Technician, technician_ids, TechnicianState.AVAILABLE)
-        if not missing_callbacks and not missing_technicians:
-            return pairs
-        held_callbacks |= missing_callbacks
-        held_technicians |= missing_technicians
+def _skip_locked(statement: Select) -> Select:
+    """PostgreSQL: lock the candidates read, passing by rows a webhook or a cancel is changing right now."""
+    return statement.with_for_update(skip_locked=True, of=Callback) if is_postgresql() else statement
 
 
 def claim_batch(limit: int = BATCH_SIZE) -> list[CallbackAttempt]:
@@ -120,9 +86,9 @@ def claim_batch(limit: int = BATCH_SIZE) -> list[CallbackAttempt]:
         wanted = 2 * min(limit, len(free)) + CANDIDATE_SLACK
         eligible = matching.callback_eligible(free, at_work, now)
         statement = due_candidates_statement(eligible, passed_over, wanted, matching.skipped_lately(now))
-        candidates = [matching.Candidate(*row) for row in db.session.execute(statement)]
+        candidates = [matching.Candidate(*row) for row in db.session.execute(_skip_locked(statement))]
         skips = matching.recent_skips(candidates, now)
-        pairs = _choose(candidates, free, at_work, skips, now, limit)
+        pairs = matching.pair(candidates, free, at_work, skips, now)[:limit]
         if not pairs:
             db.session.rollback()
             if len(candidates) < wanted:
