@@ -99,7 +99,7 @@ def claim_batch(limit: int = BATCH_SIZE) -> list[CallbackAttempt]:
             claimed = attempts.open_many(pairs)
             db.session.commit()
             return claimed
-        db.session.rollback()  # a concurrent claim took one of them: look again
+        db.session.rollback()  # one of them moved meanwhile (an urgent call rang them, a cancel): look again
     db.session.rollback()
     return []
 
