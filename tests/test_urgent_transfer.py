@@ -2,8 +2,8 @@
 
 import json
 import threading
-from datetime import timedelta
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
