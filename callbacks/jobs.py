@@ -39,7 +39,7 @@ def reconcile() -> dict[str, int]:
 def take_rescued_call(record: dict) -> None:
     """Keep the promise made to a caller whose call hit a technical problem."""
     with job_context():
-        rescue.take(record)
+        rescue.take_or_spool(record)
 
 
 def trigger_dispatch() -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 from flask import current_app
 from rq import Retry
 
+from app.extensions import db
 from app.queueing import enqueue
 from app.tickets import ticket_store
 from callbacks.queue import queue_callback
@@ -32,11 +33,29 @@ def save_for_later(call_sid: str, phone: str | None, language: str, recording_ur
     retry = Retry(max=20, interval=30)
     if enqueue("dispatch", "callbacks.jobs.take_rescued_call", record, retry=retry):
         return
-    path = Path(current_app.instance_path) / SPOOL_NAME
-    with path.open("a") as spool:
-        fcntl.flock(spool, fcntl.LOCK_EX)
-        spool.write(json.dumps(record) + "\n")
-    log.error("Redis down: rescued call %s spooled to %s", call_sid, path)
+    spool(record)
+    log.error("Redis down: rescued call %s spooled", call_sid)
+
+
+def spool(record: dict) -> None:
+    """Append a promise to the spool file on disk, which the reconciler drains."""
+    with (Path(current_app.instance_path) / SPOOL_NAME).open("a") as spool_file:
+        fcntl.flock(spool_file, fcntl.LOCK_EX)
+        spool_file.write(json.dumps(record) + "\n")
+
+
+def take_or_spool(record: dict) -> None:
+    """Take the promise now; if the database still fails, move it to disk.
+
+    The job's own retries need RQ's scheduler, which a Redis restart stops for
+    minutes; on disk the promise survives that and the reconciler takes it.
+    """
+    try:
+        take(record)
+    except Exception:
+        log.exception("rescued call %s not taken yet; spooled for the reconciler", record.get("call_sid"))
+        db.session.rollback()
+        spool(record)
 
 
 def take(record: dict) -> None:
@@ -65,6 +84,6 @@ def drain_spool() -> int:
     path.rename(working)  # new rescues go to a fresh file while we work
     lines = working.read_text().splitlines()
     for line in lines:
-        take(json.loads(line))
+        take_or_spool(json.loads(line))
     working.unlink()
     return len(lines)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Callback, Ticket
+from callbacks import jobs
 from callbacks.reconciler import reconcile
 from tests.conftest import SignedClient, build_app, run_jobs
 
@@ -99,3 +100,14 @@ def test_a_bug_in_a_step_still_gets_twiml(provider, monkeypatch):
     monkeypatch.setattr("ivr.calls.ticket_store", broken_store)
     provider.post("/voice/incoming", SID)
     assert "We have noted your number" in says(provider.post("/voice/impact?try=0", SID, Digits="3"))
+
+
+def test_a_rescue_job_that_finds_the_database_still_down_moves_the_promise_to_disk(monkeypatch, app):
+    instance = Path(app.instance_path)
+    broken = build_app(monkeypatch, "postgresql+psycopg://127.0.0.1:1/gone", instance)
+    record = {"call_sid": SID, "phone": "+32475111222", "language": "en", "recording_url": None}
+    with broken.app_context():
+        jobs.take_rescued_call(record)  # no exception: RQ's retry (and its scheduler) is not needed
+    assert json.loads((instance / "rescued-calls.jsonl").read_text())["phone"] == "+32475111222"
+    reconcile()
+    assert db.session.scalars(select(Callback)).one().phone == "+32475111222"
