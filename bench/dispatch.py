@@ -9,22 +9,26 @@ PostgreSQL a schema of its own at DATABASE_URL, default 127.0.0.1:5432/test),
 
 1. Claims per second. ``--dispatchers`` processes claim at once as a dispatch
    job does (``claim_batch``: the compare-and-set claim of up to 20 pairs per
-   transaction, SKIP LOCKED on PostgreSQL), in rounds: all 200 technicians are
-   free, the dispatchers claim until nobody is (200 claims), the round's calls
-   are closed with bulk SQL (not timed) and the next round starts. Fifty rounds
+   transaction; claims take turns), in rounds: all 200 technicians are free,
+   the dispatchers claim until nobody is (200 claims), the round's calls are
+   closed with bulk SQL (not timed) and the next round starts. Fifty rounds
    work down the whole queue. Claims/s = claims / wall time of the claiming.
 2. Latency from "technician available" to "callback claimed", one technician at a
    time with the queue full again: the technician goes available the way the
    console does it (transition, commit, dispatch trigger into Redis), a worker
    started from the Procfile's ``worker`` line picks the trigger up and claims.
-   Latency = the attempt's start stamp minus the technician's state stamp (both
-   ``utcnow()`` on this machine). The offer is then missed (``MAX_MISSED_OFFERS=1``
-   sends the technician away) so the next sample starts from the same state.
+   Latency = the attempt's start stamp (taken at its INSERT, in the claim's
+   transaction) minus the technician's state stamp (both ``utcnow()`` here).
+   The offer is then missed (``MAX_MISSED_OFFERS=1`` sends the technician
+   away) so the next sample starts from the same state.
    The same is measured with the claim made in this process, without Redis: the
    engine's own share.
 
-The emulator in this process answers the workers' REST calls; Redis is a private
-``redis-server`` on a free port.
+After each fill, PostgreSQL gets the ``VACUUM ANALYZE`` autovacuum would give a
+table that just had thousands of rows written. The emulator in this process
+answers the workers' REST calls; Redis is a private ``redis-server`` on a free
+port. Every figure depends on what else runs on the machine: the load average
+is printed with them.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from bench.harness import (
     Process,
     desk_environment,
     free_port,
+    load_average,
     machine,
     percentile,
     procfile,
@@ -102,10 +107,11 @@ def fill_queue(count: int, batch: int) -> None:
     )
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
-        # What autovacuum does after a bulk load: without statistics the planner sorts the whole queue.
-        db.session.execute(text("ANALYZE callback"))
-        db.session.execute(text("ANALYZE technician"))
-        db.session.commit()
+        # What autovacuum does after a bulk load and the rounds before it: fresh statistics (else the
+        # planner sorts the whole queue) and no dead index entries of callbacks that left the queue.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE callback"))
+            connection.execute(text("VACUUM ANALYZE technician"))
 
 
 def add_technicians(count: int) -> list[int]:
@@ -276,7 +282,9 @@ def run(label: str, admin_url: str, args: argparse.Namespace, workdir: Path) -> 
         app = build_app()
         with app.app_context():
             technician_ids = add_technicians(TECHNICIANS)
-            print(f"{label}: {CALLBACKS:,} waiting callbacks, {TECHNICIANS} technicians")
+            print(
+                f"{label}: {CALLBACKS:,} waiting callbacks, {TECHNICIANS} technicians (load average {load_average()})"
+            )
             for batch, count in enumerate(args.dispatchers):
                 close_round()
                 filled = time.perf_counter()
@@ -306,6 +314,7 @@ def run(label: str, admin_url: str, args: argparse.Namespace, workdir: Path) -> 
                     f"p50 {percentile(latencies, 0.5):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms, "
                     f"max {max(latencies):.1f} ms"
                 )
+            print(f"  load average at the end: {load_average()}")
             from app.extensions import db
 
             db.session.remove()

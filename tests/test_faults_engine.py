@@ -112,7 +112,7 @@ def unrung_offer() -> int | None:
 def test_a_worker_killed_in_the_middle_of_dispatching_loses_nothing(monkeypatch, migrated, tmp_path, redis):
     run = seed()
     with running_rig(monkeypatch, migrated, tmp_path, workers=1, seed=run) as rig:
-        callback_ids = fill(rig, callbacks=120, technician_count=10)
+        callback_ids = fill(rig, callbacks=80, technician_count=10)
         manager = Manager(random.Random(run), cancel_every=5.0)
         # The provider hangs: the only worker claims a batch and sits in the REST call ringing its first technician.
         rig.emulator.fail_rest = "timeout"
@@ -136,7 +136,7 @@ def test_a_worker_killed_in_the_middle_of_dispatching_loses_nothing(monkeypatch,
 def test_a_redis_flushed_mid_run_loses_nothing(monkeypatch, migrated, tmp_path, redis):
     run = seed()
     with running_rig(monkeypatch, migrated, tmp_path, workers=3, seed=run, RETRY_INTERVAL_SECONDS=3) as rig:
-        callback_ids = fill(rig, callbacks=120, technician_count=10)
+        callback_ids = fill(rig, callbacks=80, technician_count=10)
         manager = Manager(random.Random(run), cancel_every=5.0)
         everyone_available()
         # Mid-run: retries scheduled, wrap-up timers and notices queued, triggers in flight.
