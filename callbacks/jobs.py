@@ -13,6 +13,7 @@ from callbacks import notices, reconciler, rescue, technicians, triggers
 def dispatch() -> int:
     """Offer waiting callbacks to free technicians."""
     with job_context():
+        triggers.dispatch_started()
         return dispatching.dispatch()
 
 

@@ -11,16 +11,42 @@ from datetime import timedelta
 from rq.exceptions import DuplicateJobError
 
 from app.notifications import SEND_RETRY
-from app.queueing import enqueue, queue
+from app.queueing import enqueue, queue, redis_connection
 
 log = logging.getLogger(__name__)
 
 JOB_TTL = {"result_ttl": 300, "failure_ttl": 86400}
+#: Set while a dispatch job waits in the queue; it expires in case that job is lost before it starts.
+DISPATCH_QUEUED = "callbacks:dispatch-queued"
+DISPATCH_QUEUED_SECONDS = 30
 
 
 def dispatch_now() -> bool:
-    """Ask a worker to dispatch; harmless when one is already at it."""
-    return enqueue("dispatch", "callbacks.jobs.dispatch")
+    """Ask a worker to dispatch, unless a dispatch job is already queued and has not started.
+
+    A job that starts later claims whatever is free by then, so triggers that come
+    while one waits in the queue add nothing; one that comes after it started
+    queues the next. (Every queued callback and freed technician triggers, so in
+    a rush most jobs would otherwise find nothing left to claim.)
+    """
+    try:
+        if not redis_connection().set(DISPATCH_QUEUED, 1, nx=True, ex=DISPATCH_QUEUED_SECONDS):
+            return True
+    except Exception:
+        log.exception("Redis unreachable: the reconciler dispatches on its next sweep")
+        return False
+    if enqueue("dispatch", "callbacks.jobs.dispatch"):
+        return True
+    dispatch_started()  # nothing was queued: let the next trigger try
+    return False
+
+
+def dispatch_started() -> None:
+    """A dispatch job has started: from now on a trigger queues another one."""
+    try:
+        redis_connection().delete(DISPATCH_QUEUED)
+    except Exception:
+        log.exception("Redis unreachable: the marker of a queued dispatch expires by itself")
 
 
 def _schedule(seconds: float, function: str, *args) -> bool:

@@ -95,11 +95,11 @@ class Rig:
             [sys.executable, *command], env=self.environment, cwd=PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT
         )
 
-    def start_worker(self) -> subprocess.Popen:
+    def start_worker(self, queues: tuple[str, ...] = QUEUES) -> subprocess.Popen:
         """An RQ worker that runs jobs in its own process (the Procfile's worker)."""
         name = f"worker-{len(self.workers)}"
         options = ("--url", REDIS_URL, "--worker-class", "rq.worker.SimpleWorker", "--with-scheduler")
-        worker = self.spawn(name, "-m", "rq.cli", "worker", *options, "--name", f"{name}-{os.getpid()}", *QUEUES)
+        worker = self.spawn(name, "-m", "rq.cli", "worker", *options, "--name", f"{name}-{os.getpid()}", *queues)
         self.workers.append(worker)
         return worker
 
@@ -137,8 +137,10 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
 
 
 @contextmanager
-def running_rig(monkeypatch, database_url: str, tmp_path: Path, workers: int, seed: int, **extra) -> Iterator[Rig]:
-    """Start the desk's processes and the emulator; stop them all afterwards, whatever happened."""
+def running_rig(
+    monkeypatch, database_url: str, tmp_path: Path, workers: int, seed: int, queues=QUEUES, **extra
+) -> Iterator[Rig]:
+    """Start the desk's processes and the emulator (workers serving ``queues``); stop them all afterwards."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     emulator = TwilioEmulator(
@@ -161,7 +163,7 @@ def running_rig(monkeypatch, database_url: str, tmp_path: Path, workers: int, se
         rig.others.append(rig.spawn("web", *web))
         wait_for_port(port)
         for _ in range(workers):
-            rig.start_worker()
+            rig.start_worker(queues)
         rig.others.append(rig.spawn("cron", "-m", "rq.cli", "cron", "--url", REDIS_URL, "callbacks.cron"))
         with app.app_context():
             yield rig

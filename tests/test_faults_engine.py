@@ -99,6 +99,17 @@ def busy_worker(rig: Rig) -> int | None:
     return None
 
 
+def unsent_mobile_notice() -> int | None:
+    """An unreachable callback on a mobile number whose SMS has not gone yet."""
+    return db.session.scalar(
+        select(Callback.id).where(
+            Callback.status == CallbackStatus.UNREACHABLE,
+            Callback.notice_sent_at.is_(None),
+            Callback.phone.startswith("+32470"),
+        )
+    )
+
+
 def unrung_offer() -> int | None:
     """An offer claimed and committed whose technician has not been rung yet."""
     return db.session.scalar(
@@ -135,20 +146,17 @@ def test_a_worker_killed_in_the_middle_of_dispatching_loses_nothing(monkeypatch,
 @pytest.mark.slow
 def test_a_redis_flushed_mid_run_loses_nothing(monkeypatch, migrated, tmp_path, redis):
     run = seed()
-    with running_rig(monkeypatch, migrated, tmp_path, workers=3, seed=run, RETRY_INTERVAL_SECONDS=3) as rig:
+    # Nobody serves the notify queue at first, so "we tried to reach you" notices are still queued at the flush.
+    rig_settings = {"workers": 3, "seed": run, "queues": ("dispatch",), "RETRY_INTERVAL_SECONDS": 3}
+    with running_rig(monkeypatch, migrated, tmp_path, **rig_settings) as rig:
         callback_ids = fill(rig, callbacks=80, technician_count=10)
         manager = Manager(random.Random(run), cancel_every=5.0)
         everyone_available()
-        # Mid-run: retries scheduled, wrap-up timers and notices queued, triggers in flight.
-        wait_for(
-            lambda: db.session.scalar(
-                select(func.count()).select_from(Callback).where(Callback.status == CallbackStatus.UNREACHABLE)
-            ),
-            timeout=60,
-            what="unreachable callback",
-        )
+        # Mid-run: retries scheduled, dispatch triggers in flight, notices queued and not sent.
+        wait_for(unsent_mobile_notice, timeout=90, what="unreachable mobile customer not told yet")
         fault = utcnow()
         Redis.from_url(REDIS_URL).flushdb()
+        rig.start_worker()  # now the notify queue is served too
         took = wait_until_back_on_track(rig, fault, manager)
         run_until_all_final(rig, manager, timeout=120)
         assert rig.emulator.wait_idle(timeout=30)
