@@ -23,6 +23,11 @@ PostgreSQL a schema of its own at DATABASE_URL, default 127.0.0.1:5432/test),
    away) so the next sample starts from the same state.
    The same is measured with the claim made in this process, without Redis: the
    engine's own share.
+3. The baseline, measured in the same run on the same queue: the textbook claim
+   a callback sample makes, one pair per transaction (read the head of the
+   queue, compare-and-set the callback and the technician, insert the attempt,
+   commit) with SQLAlchemy Core, no batching, no language matching, no turns.
+   The engine's figures are also printed as a ratio of it.
 
 After each fill, PostgreSQL gets the ``VACUUM ANALYZE`` autovacuum would give a
 table that just had thousands of rows written. The emulator in this process
@@ -209,6 +214,59 @@ def measure_claims(
     return claims, wall, batches
 
 
+def bare_claim(connection, technician_id: int) -> bool:
+    """The baseline: claim the head of the queue for one technician, one transaction, compare-and-set."""
+    from app.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus, Technician, TechnicianState, utcnow
+
+    now = utcnow()
+    with connection.begin() as transaction:
+        head = connection.execute(
+            select(Callback.id)
+            .where(Callback.status == CallbackStatus.WAITING, Callback.due_at <= now)
+            .order_by(Callback.priority, Callback.queued_at, Callback.id)
+            .limit(1)
+        ).scalar()
+        if head is None:
+            return False
+        taken = connection.execute(
+            update(Callback)
+            .where(Callback.id == head, Callback.status == CallbackStatus.WAITING)
+            .values(status=CallbackStatus.OFFERED, status_since=now, technician_id=technician_id)
+        ).rowcount
+        taken += connection.execute(
+            update(Technician)
+            .where(Technician.id == technician_id, Technician.state == TechnicianState.AVAILABLE)
+            .values(state=TechnicianState.OFFERED, state_since=now)
+        ).rowcount
+        if taken != 2:
+            transaction.rollback()
+            return False
+        connection.execute(
+            insert(CallbackAttempt).values(
+                callback_id=head, technician_id=technician_id, status=AttemptStatus.RINGING_TECHNICIAN, started_at=now
+            )
+        )
+    return True
+
+
+def measure_bare_claims(technician_ids: list[int], rounds: int) -> tuple[int, float, list[float]]:
+    """The baseline's claims, wall seconds spent claiming, and the seconds of every claim."""
+    from app.extensions import db
+
+    claims, wall, seconds = 0, 0.0, []
+    with db.engine.connect() as connection:
+        for _ in range(rounds):
+            close_round()
+            began = time.perf_counter()
+            for technician_id in technician_ids:
+                started = time.perf_counter()
+                if bare_claim(connection, technician_id):
+                    claims += 1
+                seconds.append(time.perf_counter() - started)
+            wall += time.perf_counter() - began
+    return claims, wall, seconds
+
+
 def wait_for_offer(technician_id: int, timeout: float = 10.0):
     """The open attempt of ``technician_id`` once a worker has claimed for them."""
     from app.extensions import db
@@ -255,10 +313,9 @@ def measure_latency(technician_ids: list[int], samples: int, through_redis: bool
 def warm_up(workers: int) -> None:
     """A worker builds the app on its first job (about a second): give each one a job before measuring."""
     from app.queueing import queue
-    from callbacks import triggers
 
-    for _ in range(4 * workers):
-        triggers.dispatch_now()
+    for _ in range(4 * workers):  # straight into the queue: triggers would coalesce into one job
+        queue("dispatch").enqueue("callbacks.jobs.dispatch")
     deadline = time.monotonic() + 60
     while queue("dispatch").count and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -285,7 +342,16 @@ def run(label: str, admin_url: str, args: argparse.Namespace, workdir: Path) -> 
             print(
                 f"{label}: {CALLBACKS:,} waiting callbacks, {TECHNICIANS} technicians (load average {load_average()})"
             )
-            for batch, count in enumerate(args.dispatchers):
+            close_round()
+            fill_queue(CALLBACKS, 0)
+            claims, wall, seconds = measure_bare_claims(technician_ids, CALLBACKS // TECHNICIANS)
+            baseline_rate = claims / wall
+            print(
+                f"  baseline, one claim per transaction, 1 process: {claims:,} in {wall:.1f} s = "
+                f"{baseline_rate:,.0f} claims/s; one claim p50 {percentile(seconds, 0.5) * 1000:.1f} ms, "
+                f"p99 {percentile(seconds, 0.99) * 1000:.1f} ms"
+            )
+            for batch, count in enumerate(args.dispatchers, start=1):
                 close_round()
                 filled = time.perf_counter()
                 fill_queue(CALLBACKS, batch)
@@ -296,23 +362,27 @@ def run(label: str, admin_url: str, args: argparse.Namespace, workdir: Path) -> 
                     f"  claims, {count} dispatcher{'s' if count > 1 else ''}: {claims:,} in {wall:.1f} s = "
                     f"{claims / wall:,.0f} claims/s; {len(batches):,} batches of {claims / len(batches):.1f} on "
                     f"average, one batch p50 {percentile(seconds, 0.5) * 1000:.1f} ms, "
-                    f"p99 {percentile(seconds, 0.99) * 1000:.1f} ms (queue filled in {filling:.1f} s)"
+                    f"p99 {percentile(seconds, 0.99) * 1000:.1f} ms (queue filled in {filling:.1f} s); "
+                    f"{claims / wall / baseline_rate:.2f}x the baseline"
                 )
             close_round()
-            fill_queue(CALLBACKS, len(args.dispatchers))
+            fill_queue(CALLBACKS, len(args.dispatchers) + 1)
             set_all_away()
             for number in range(args.workers):
                 workers.append(Process(f"worker-{label}-{number}", procfile("worker"), environment, workdir).start())
             warm_up(args.workers)
+            in_process = None
             for through_redis, how in (
                 (False, "in this process"),
                 (True, f"trigger via Redis, {args.workers} RQ workers"),
             ):
                 latencies = measure_latency(technician_ids, args.samples, through_redis)
+                p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+                ratio = f"; {p99 / in_process:.1f}x the in-process p99" if in_process else ""
+                in_process = in_process or p99
                 print(
                     f"  available -> claimed, {how} ({len(latencies)} samples): "
-                    f"p50 {percentile(latencies, 0.5):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms, "
-                    f"max {max(latencies):.1f} ms"
+                    f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(latencies):.1f} ms{ratio}"
                 )
             print(f"  load average at the end: {load_average()}")
             from app.extensions import db
