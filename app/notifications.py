@@ -7,10 +7,12 @@ functions themselves are synchronous and raise on failure (the job retries).
 
 import logging
 import smtplib
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 from flask import current_app
-from rq import Retry
+from rq import Retry, get_current_job
+from twilio.rest import Client
 
 from app import phone, telephony
 from app.queueing import enqueue
@@ -19,6 +21,12 @@ log = logging.getLogger(__name__)
 
 #: Retries of a failed send: after 30 s, 2 min, 10 min, 30 min.
 SEND_RETRY = Retry(max=4, interval=[30, 120, 600, 1800])
+#: Where a job keeps the moment its first run began sending (job.meta survives retries).
+FIRST_RUN = "first_send_run"
+#: Clock difference allowed between the provider's stamps and ours.
+CLOCK_SLACK = timedelta(seconds=60)
+#: Newest messages to a number read from the provider's log before a second try.
+LOG_DEPTH = 20
 
 
 def send_mail(to: str, subject: str, text: str, html: str | None = None) -> None:
@@ -43,8 +51,44 @@ def send_mail(to: str, subject: str, text: str, html: str | None = None) -> None
 
 
 def send_text(to: str, body: str) -> None:
-    """Send one SMS now; raises when the provider refuses (the job retries)."""
-    telephony.rest_client().messages.create(to=to, from_=current_app.config["DESK_NUMBER"], body=body)
+    """Send one SMS now; raises when the provider refuses or does not answer (the job retries).
+
+    A provider slower than our REST timeout may have sent the message all the
+    same. So a job's second run (a retry, or the job run again after its worker
+    died) first reads the provider's log: a message with this body to this
+    number since the first run means the customer has it, and nothing is sent
+    again.
+    """
+    client = telephony.rest_client()
+    desk = current_app.config["DESK_NUMBER"]
+    first_run = _earlier_run()
+    if first_run is not None and _sent_since(client, to, desk, body, first_run):
+        log.info("SMS to %s was sent by an earlier try whose answer was lost: not sent again", to)
+        return
+    client.messages.create(to=to, from_=desk, body=body)
+
+
+def _earlier_run() -> datetime | None:
+    """When the current job first ran this far; None on its first run, or outside a job."""
+    job = get_current_job()
+    if job is None:
+        return None
+    first = job.meta.get(FIRST_RUN)
+    if first is not None:
+        return datetime.fromisoformat(first)
+    job.meta[FIRST_RUN] = datetime.now(UTC).isoformat()
+    job.save_meta()  # before sending: a run that dies after the provider took the message still left it
+    return None
+
+
+def _sent_since(client: Client, to: str, desk: str, body: str, since: datetime) -> bool:
+    """Whether the provider's log (newest first) holds ``body`` sent from the desk to ``to`` since ``since``."""
+    for message in client.messages.list(to=to, from_=desk, limit=LOG_DEPTH):
+        if message.date_created is not None and message.date_created < since - CLOCK_SLACK:
+            return False
+        if message.body == body:
+            return True
+    return False
 
 
 def queue_mail(to: str, subject: str, text: str, html: str | None = None) -> bool:

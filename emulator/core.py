@@ -18,6 +18,8 @@ from emulator.records import (
     CallRecord,
     Direction,
     new_sid,
+    rfc2822,
+    utcnow,
 )
 from emulator.webhooks import DEFAULT_TIMEOUT, Webhooks
 
@@ -32,7 +34,9 @@ MAX_FETCHES = 200
 POLL_SECONDS = 0.05
 REST_HANG_SECONDS = 30.0
 
-RestFault = Literal[500, "timeout"] | None
+#: 500: refused; "timeout": no answer before the client gives up, nothing done; "late": done, but
+#: answered only after the client gave up (the provider was slow: the client cannot know it worked).
+RestFault = Literal[500, "timeout", "late"] | None
 
 
 class TwilioEmulator:
@@ -232,6 +236,7 @@ class TwilioEmulator:
             "from": from_,
             "body": body,
             "status": "queued",
+            "date_created": rfc2822(utcnow()),
         }
         with self._lock:
             self.messages.append(message)
@@ -310,7 +315,7 @@ class TwilioEmulator:
             self._stop.wait(min(left, POLL_SECONDS))
 
     def hang_rest_request(self) -> None:
-        """Hold a REST answer past any client timeout (fail_rest="timeout")."""
+        """Hold a REST answer past any client timeout (fail_rest="timeout" or "late")."""
         self._stop.wait(REST_HANG_SECONDS)
 
     def spawn(self, target: Callable[[], None], name: str) -> None:

@@ -8,6 +8,7 @@ import re
 import threading
 import wave
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -15,7 +16,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from emulator.calls import OutboundRequest
 from emulator.phones import Phone
 from emulator.progress import parse_events
-from emulator.records import API_VERSION, CallRecord, RedirectTarget, rfc2822, utcnow
+from emulator.records import API_VERSION, CallRecord, RedirectTarget
 from emulator.twiml import DTMF_KEYS
 
 if TYPE_CHECKING:
@@ -42,17 +43,26 @@ def twilio_error(status: int, code: int, message: str) -> tuple[Response, int]:
 
 
 def page(key: str, items: list[dict[str, object]], uri: str) -> dict[str, object]:
-    """A single-page list answer in Twilio's 2010-04-01 paging format."""
+    """One page (``PageSize``, default 50, and ``Page`` of the request) in Twilio's 2010-04-01 paging format."""
+    size = min(max(request.args.get("PageSize", 50, type=int) or 50, 1), 1000)
+    number = max(request.args.get("Page", 0, type=int) or 0, 0)
+    start = number * size
+    shown = items[start : start + size]
+    filters = [(name, value) for name, value in request.args.items(multi=True) if name not in ("PageSize", "Page")]
+
+    def page_uri(n: int) -> str:
+        return f"{uri}?{urlencode([('PageSize', size), ('Page', n), *filters])}"
+
     return {
-        key: items,
-        "start": 0,
-        "end": max(len(items) - 1, 0),
-        "page": 0,
-        "page_size": max(len(items), 50),
-        "first_page_uri": f"{uri}?PageSize=50&Page=0",
-        "previous_page_uri": None,
-        "next_page_uri": None,
-        "uri": uri,
+        key: shown,
+        "start": start,
+        "end": start + max(len(shown) - 1, 0),
+        "page": number,
+        "page_size": size,
+        "first_page_uri": page_uri(0),
+        "previous_page_uri": page_uri(number - 1) if number else None,
+        "next_page_uri": page_uri(number + 1) if start + size < len(items) else None,
+        "uri": page_uri(number),
     }
 
 
@@ -74,6 +84,7 @@ class RestApi:
         self.emu = emu
         self.app = Flask("emulator")
         self.app.before_request(self.guard)
+        self.app.after_request(self.answer_late)
         rules = [
             (f"{ACCOUNT}/Calls.json", self.create_call, ["POST"]),
             (f"{ACCOUNT}/Calls.json", self.list_calls, ["GET"]),
@@ -128,9 +139,17 @@ class RestApi:
         fault = self.emu.fail_rest
         if fault is None:
             return None
+        if fault == "late":
+            return None  # carried out; answer_late holds the answer back
         if fault == "timeout":
             self.emu.hang_rest_request()
         return twilio_error(500, 20500, "An internal server error has occurred")
+
+    def answer_late(self, response: Response) -> Response:
+        """fail_rest="late": the request was carried out, its answer comes after the client gave up."""
+        if self.emu.fail_rest == "late" and request.method == "POST" and not request.path.startswith("/_emulator"):
+            self.emu.hang_rest_request()
+        return response
 
     # -- calls ------------------------------------------------------------------
 
@@ -242,11 +261,11 @@ class RestApi:
         return jsonify(self.message_json(message)), 201
 
     def list_messages(self, account_sid: str) -> Response:
-        """Messages.list, with the To/From filters."""
+        """Messages.list, newest first like Twilio's, with the To/From filters."""
         wanted_to, wanted_from = request.args.get("To"), request.args.get("From")
         messages = [
             self.message_json(message)
-            for message in list(self.emu.messages)
+            for message in reversed(list(self.emu.messages))
             if (wanted_to is None or message["to"] == wanted_to)
             and (wanted_from is None or message["from"] == wanted_from)
         ]
@@ -262,7 +281,7 @@ class RestApi:
     def message_json(self, message: dict[str, str]) -> dict[str, object]:
         """A stored message as Twilio's REST API returns it."""
         uri = f"/{API_VERSION}/Accounts/{self.emu.account_sid}/Messages/{message['sid']}"
-        now = rfc2822(utcnow())
+        created = message["date_created"]
         return {
             "sid": message["sid"],
             "account_sid": self.emu.account_sid,
@@ -279,9 +298,9 @@ class RestApi:
             "error_message": None,
             "price": None,
             "price_unit": "USD",
-            "date_created": now,
-            "date_updated": now,
-            "date_sent": None,
+            "date_created": created,
+            "date_updated": created,
+            "date_sent": None if message["status"] == "queued" else created,
             "uri": f"{uri}.json",
             "subresource_uris": {"media": f"{uri}/Media.json"},
         }

@@ -591,11 +591,31 @@ def test_messages_create_through_the_real_client(emu, web, rest):
 
     assert message.sid.startswith("SM") and message.status == "queued"
     assert emu.wait_idle(timeout=5)
-    assert emu.messages == [
-        {"sid": message.sid, "to": CALLER, "from": DESK, "body": "Ticket T-1 created.", "status": "delivered"}
-    ]
+    [stored] = emu.messages
+    assert {key: value for key, value in stored.items() if key != "date_created"} == {
+        "sid": message.sid,
+        "to": CALLER,
+        "from": DESK,
+        "body": "Ticket T-1 created.",
+        "status": "delivered",
+    }
     assert [p["MessageStatus"] for p in web.to("/sms")] == ["sent", "delivered"]
-    assert [m.body for m in rest.messages.list()] == ["Ticket T-1 created."]
+    [listed] = rest.messages.list()
+    assert listed.body == "Ticket T-1 created." and listed.date_created == message.date_created
+
+
+def test_messages_list_newest_first_a_page_at_a_time(emu, rest):
+    for n in range(5):
+        rest.messages.create(to=CALLER, from_=DESK, body=f"message {n}")
+    rest.messages.create(to=CUSTOMER, from_=DESK, body="to somebody else")
+
+    assert [m.body for m in rest.messages.list(to=CALLER, limit=3)] == ["message 4", "message 3", "message 2"]
+    first = rest.messages.page(to=CALLER, page_size=2)
+    second = first.next_page()
+    assert [m.body for m in first] == ["message 4", "message 3"]
+    assert [m.body for m in second] == ["message 2", "message 1"]
+    assert [m.body for m in second.next_page()] == ["message 0"]
+    assert [m.body for m in rest.messages.stream(to=CALLER, page_size=2)] == [f"message {n}" for n in range(4, -1, -1)]
 
 
 def test_messages_to_an_invalid_number_are_rejected(rest):
@@ -647,6 +667,23 @@ def test_fail_rest_timeout_outlasts_the_client_timeout_and_stops_promptly(emu):
     with pytest.raises(requests.Timeout):
         client.messages.create(to=CALLER, from_=DESK, body="hi")
 
+    started = time.monotonic()
+    emu.stop()
+    assert time.monotonic() - started < 2
+    assert emu.messages == []  # nothing was done
+
+
+def test_fail_rest_late_carries_the_request_out_and_answers_after_the_client_gave_up(emu):
+    emu.fail_rest = "late"
+    client = Client(ACCOUNT_SID, AUTH_TOKEN, http_client=TwilioHttpClient(timeout=0.3))
+    client.api.base_url = emu.base_url
+
+    with pytest.raises(requests.Timeout):
+        client.messages.create(to=CALLER, from_=DESK, body="hi")
+
+    [message] = emu.messages
+    assert (message["to"], message["body"]) == (CALLER, "hi")
+    assert [m.body for m in client.messages.list(to=CALLER)] == ["hi"]  # reading is not held back
     started = time.monotonic()
     emu.stop()
     assert time.monotonic() - started < 2
