@@ -1,21 +1,26 @@
 """Calls the IVR could not finish because something broke (database down, a bug).
 
 The caller was told we would call back (or left a voicemail). That promise is
-written to Redis as a job first; if Redis is down too, to a spool file under
-instance/ that the reconciler drains. Taking the callback is idempotent per
-call SID, so a retried job or a drained spool line never opens a second ticket.
+written twice: to a spool file under instance/ that the reconciler drains (it
+survives Redis restarting empty and RQ's scheduler being down), and to Redis
+as a job, so it is kept within seconds when the database is back. Taking a
+promise is idempotent per call SID: the job, its retries and the drained spool
+line open one ticket and queue at most one callback between them, and a
+promise already kept (the callback may be over by then) is not kept again.
 """
 
 import fcntl
 import json
 import logging
-import os
+import uuid
 from pathlib import Path
 
 from flask import current_app
 from rq import Retry
+from sqlalchemy import select
 
 from app.extensions import db
+from app.models import Callback
 from app.queueing import enqueue
 from app.tickets import ticket_store
 from callbacks.queue import queue_callback
@@ -30,11 +35,12 @@ SPOOL_NAME = "rescued-calls.jsonl"
 def save_for_later(call_sid: str, phone: str | None, language: str, recording_url: str | None = None) -> None:
     """Keep the promise made to the caller without touching the database."""
     record = {"call_sid": call_sid, "phone": phone, "language": language, "recording_url": recording_url}
-    retry = Retry(max=20, interval=30)
-    if enqueue("dispatch", "callbacks.jobs.take_rescued_call", record, retry=retry):
-        return
-    spool(record)
-    log.error("Redis down: rescued call %s spooled", call_sid)
+    try:
+        spool(record)
+    except OSError:
+        log.exception("rescued call %s could not be spooled; Redis is all that keeps it", call_sid)
+    if not enqueue("dispatch", "callbacks.jobs.take_rescued_call", record, retry=Retry(max=20, interval=30)):
+        log.error("Redis down: rescued call %s is kept by the spool alone", call_sid)
 
 
 def spool(record: dict) -> None:
@@ -71,19 +77,47 @@ def take(record: dict) -> None:
     if record.get("recording_url") and not ticket.recording_url:
         ticket.recording_url = record["recording_url"]
         store.add_note(ticket, f"Voicemail left after a technical problem: {record['recording_url']}")
-    if record.get("phone"):
+    if not record.get("phone"):
+        return
+    kept = db.session.scalar(select(Callback.id).where(Callback.ticket_id == ticket.id).limit(1))
+    if kept is None:  # else the call queued its callback before it broke, or this promise was kept already
         queue_callback(ticket, record["phone"], ticket.priority, record.get("language") or "en")
 
 
 def drain_spool() -> int:
-    """Take every spooled rescue (the reconciler calls this); returns how many."""
-    path = Path(current_app.instance_path) / SPOOL_NAME
-    if not path.exists():
-        return 0
-    working = path.with_suffix(f".{os.getpid()}.draining")
-    path.rename(working)  # new rescues go to a fresh file while we work
-    lines = working.read_text().splitlines()
-    for line in lines:
-        take_or_spool(json.loads(line))
-    working.unlink()
-    return len(lines)
+    """Take every spooled rescue (the reconciler calls this); returns how many lines were read.
+
+    The spool is renamed before it is read, so new rescues go to a fresh file;
+    a drain that died half-way leaves its renamed file, which the next drain
+    reads again (taking a promise twice changes nothing).
+    """
+    folder = Path(current_app.instance_path)
+    path = folder / SPOOL_NAME
+    if path.exists():
+        path.rename(folder / f"{SPOOL_NAME}.{uuid.uuid4().hex}.draining")
+    read = 0
+    for working in sorted(folder.glob(f"{SPOOL_NAME}.*.draining")):
+        try:
+            handle = working.open()
+        except FileNotFoundError:
+            continue  # another drain finished it meanwhile
+        with handle:
+            try:
+                # A rescue still writing to it (it opened the file before the rename), or another
+                # drain, holds its lock: it is left to the next sweep.
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            if not working.exists():
+                continue
+            lines = handle.read().splitlines()
+            for line in lines:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    log.error("unreadable line in the rescue spool, left out: %r", line)
+                    continue
+                take_or_spool(record)
+            working.unlink()
+            read += len(lines)
+    return read

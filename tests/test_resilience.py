@@ -111,3 +111,39 @@ def test_a_rescue_job_that_finds_the_database_still_down_moves_the_promise_to_di
     assert json.loads((instance / "rescued-calls.jsonl").read_text())["phone"] == "+32475111222"
     reconcile()
     assert db.session.scalars(select(Callback)).one().phone == "+32475111222"
+
+
+def test_the_promise_is_spooled_as_well_as_queued_and_kept_once(broken_desk, app, redis):
+    """Redis may restart empty before the database is back: the spool keeps the promise then."""
+    instance = Path(broken_desk.app.instance_path)
+    assert "We have noted your number" in says(broken_desk.post("/voice/incoming", SID, "+32470123456"))
+    assert json.loads((instance / "rescued-calls.jsonl").read_text())["call_sid"] == SID
+    redis.flushdb()  # the job is gone with Redis
+    # A reconciler sharing the instance folder (the same host) drains the spool.
+    app.config["INSTANCE_PATH"] = str(instance)
+    app.instance_path = str(instance)
+    reconcile()
+    callback = db.session.scalars(select(Callback)).one()
+    assert callback.phone == "+32470123456" and callback.ticket.origin_call_sid == SID
+
+
+def test_a_promise_kept_already_is_not_kept_again_by_the_spool(broken_desk, app):
+    instance = Path(broken_desk.app.instance_path)
+    broken_desk.post("/voice/incoming", SID, "+32470123456")
+    run_jobs(app)  # the job kept it
+    callback = db.session.scalars(select(Callback)).one()
+    callback.status = "completed"  # and the technician has called back already
+    db.session.commit()
+    app.instance_path = str(instance)
+    reconcile()  # the spooled copy of the same promise
+    assert db.session.scalars(select(Callback)).one().status == "completed"
+    assert len(db.session.scalars(select(Ticket)).all()) == 1
+
+
+def test_a_drain_that_died_half_way_is_finished_by_the_next(app):
+    instance = Path(app.instance_path)
+    record = {"call_sid": SID, "phone": "+32475111222", "language": "nl", "recording_url": None}
+    (instance / "rescued-calls.jsonl.0f00.draining").write_text(json.dumps(record) + "\nnot json\n")
+    reconcile()
+    assert db.session.scalars(select(Callback)).one().language == "nl"
+    assert list(instance.glob("rescued-calls*")) == []
