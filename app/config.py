@@ -96,6 +96,8 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "STALE_OFFER_SECONDS": number("STALE_OFFER_SECONDS", 90),
         # A callback call with no provider news for this long is closed by the reconciler.
         "STALE_CALL_SECONDS": number("STALE_CALL_SECONDS", 3 * 3600),
+        # A callback call with no news for this long is looked up at the provider (then again every as long).
+        "CALL_CHECK_SECONDS": number("CALL_CHECK_SECONDS", 120),
         # An offer whose technician was never rung (the dispatcher died after the claim) is undone after this.
         "UNRUNG_OFFER_SECONDS": number("UNRUNG_OFFER_SECONDS", 40),
         # Seconds between two reconciler sweeps (the cron process); keep it at 30 or less.

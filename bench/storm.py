@@ -76,6 +76,7 @@ ENGINE_SETTINGS = {
     "RECONCILE_SECONDS": 5,
     "UNRUNG_OFFER_SECONDS": 10,
     "STALE_OFFER_SECONDS": 30,
+    "CALL_CHECK_SECONDS": 15,
 }
 #: Seconds of slack when judging queue order: a callback queued (or offered) this close to
 #: another's claim may not have been visible to that claim's transaction yet.

@@ -17,7 +17,7 @@ from app import surveys
 from app.autotask import sync as autotask
 from app.extensions import db
 from app.models import AttemptStatus, CallbackAttempt, Outcome, utcnow
-from callbacks import attempts, lifecycle, notices, rescue, technicians, urgent
+from callbacks import attempts, lifecycle, notices, rescue, settle, technicians, urgent
 from callbacks.dispatch import dispatch
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,8 @@ def reconcile() -> dict[str, int]:
         attempts.technician_declined(attempt, Outcome.TECHNICIAN_MISSED)
         for attempt in _older_than(AttemptStatus.RINGING_TECHNICIAN, config["STALE_OFFER_SECONDS"])
     )
+    # Dialling the customer with no news: the provider's records settle calls whose webhooks were lost.
+    done["calls_settled"] = settle.settle_quiet_calls()
     done["calls_expired"] = sum(
         attempts.customer_call_ended(attempt, "failed", None)
         for attempt in _older_than(AttemptStatus.DIALING_CUSTOMER, config["STALE_CALL_SECONDS"])
