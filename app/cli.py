@@ -31,6 +31,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(technicians_group)
     app.cli.add_command(queue_command)
     app.cli.add_command(simulate_call)
+    app.cli.add_command(check_command)
     from app.autotask.cli import autotask_group
 
     app.cli.add_command(autotask_group)
@@ -199,3 +200,17 @@ def simulate_call(caller: str, keys: str, emulator_url: str) -> None:
     for error in call["errors"]:
         click.echo(f"  ERROR: {error}", err=True)
     click.echo(f"call {call['sid']} ended: {call['status']}")
+
+
+@click.command("check")
+def check_command() -> None:
+    """Is this desk ready to take calls? Database, Redis, workers, the provider and the desk number, mail."""
+    from app import preflight
+
+    findings = preflight.run()
+    for finding in findings:
+        click.echo(finding.line())
+    failed = [finding for finding in findings if finding.level == preflight.FAIL]
+    if failed:
+        raise click.ClickException(f"{len(failed)} check{'s' if len(failed) > 1 else ''} failed")
+    click.echo("ready" + (" (see the warnings)" if any(f.level == preflight.WARN for f in findings) else ""))

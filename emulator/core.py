@@ -64,6 +64,7 @@ class TwilioEmulator:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.desk_number = desk_number
+        self.started_at = utcnow()
         self.voice_url = voice_url
         self.status_url = status_url
         self.fallback_url = fallback_url

@@ -16,7 +16,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from emulator.calls import OutboundRequest
 from emulator.phones import Phone
 from emulator.progress import parse_events
-from emulator.records import API_VERSION, CallRecord, RedirectTarget
+from emulator.records import API_VERSION, CallRecord, RedirectTarget, rfc2822
 from emulator.twiml import DTMF_KEYS
 
 if TYPE_CHECKING:
@@ -86,6 +86,8 @@ class RestApi:
         self.app.before_request(self.guard)
         self.app.after_request(self.answer_late)
         rules = [
+            (f"{ACCOUNT}.json", self.fetch_account, ["GET"]),
+            (f"{ACCOUNT}/IncomingPhoneNumbers.json", self.list_incoming_numbers, ["GET"]),
             (f"{ACCOUNT}/Calls.json", self.create_call, ["POST"]),
             (f"{ACCOUNT}/Calls.json", self.list_calls, ["GET"]),
             (f"{ACCOUNT}/Calls/<sid>.json", self.fetch_call, ["GET"]),
@@ -240,6 +242,65 @@ class RestApi:
     def not_found(self) -> tuple[Response, int]:
         """Twilio's 404 answer."""
         return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
+
+    # -- the account and its number ---------------------------------------
+
+    def fetch_account(self, account_sid: str) -> Response:
+        """accounts(sid).fetch(): an active full account."""
+        uri = f"/{API_VERSION}/Accounts/{account_sid}"
+        return jsonify(
+            {
+                "sid": account_sid,
+                "owner_account_sid": account_sid,
+                "friendly_name": "Callback Desk emulator",
+                "status": "active",
+                "type": "Full",
+                "auth_token": self.emu.auth_token,
+                "date_created": rfc2822(self.emu.started_at),
+                "date_updated": rfc2822(self.emu.started_at),
+                "uri": f"{uri}.json",
+                "subresource_uris": {
+                    "calls": f"{uri}/Calls.json",
+                    "messages": f"{uri}/Messages.json",
+                    "incoming_phone_numbers": f"{uri}/IncomingPhoneNumbers.json",
+                },
+            }
+        )
+
+    def list_incoming_numbers(self, account_sid: str) -> Response:
+        """IncomingPhoneNumbers.list: the desk number, with the webhooks the emulator calls, PhoneNumber filter."""
+        wanted = request.args.get("PhoneNumber")
+        numbers = [self.incoming_number_json()]
+        if wanted is not None:
+            numbers = [number for number in numbers if number["phone_number"] == wanted.strip()]
+        return jsonify(page("incoming_phone_numbers", numbers, request.path))
+
+    def incoming_number_json(self) -> dict[str, object]:
+        emu = self.emu
+        sid = "PN" + emu.account_sid[2:]
+        created = rfc2822(emu.started_at)
+        return {
+            "sid": sid,
+            "account_sid": emu.account_sid,
+            "api_version": API_VERSION,
+            "friendly_name": emu.desk_number,
+            "phone_number": emu.desk_number,
+            "voice_url": emu.voice_url,
+            "voice_method": "POST",
+            "voice_fallback_url": emu.fallback_url,
+            "voice_fallback_method": "POST",
+            "status_callback": emu.status_url,
+            "status_callback_method": "POST",
+            "voice_caller_id_lookup": False,
+            "voice_application_sid": None,
+            "sms_url": None,
+            "sms_method": "POST",
+            "capabilities": {"voice": True, "sms": True, "mms": False, "fax": False},
+            "status": "in-use",
+            "date_created": created,
+            "date_updated": created,
+            "uri": f"/{API_VERSION}/Accounts/{emu.account_sid}/IncomingPhoneNumbers/{sid}.json",
+        }
 
     # -- messages ---------------------------------------------------------
 

@@ -1,0 +1,218 @@
+"""``flask --app app check``: is this desk ready to take calls?
+
+Each check says ok, warn or FAIL in one line, with what to do. A FAIL means
+callers would be let down (no database, the provider rejecting our
+credentials, the desk number's webhooks pointing elsewhere); a warning is
+something a desk may choose (no on-call number, mail not configured) or that
+is true only until the processes are started (no workers yet).
+"""
+
+import smtplib
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import current_app
+from rq import Worker
+from rq.cron import CronScheduler
+from sqlalchemy import func, select
+from twilio.base.exceptions import TwilioRestException
+
+from app import telephony
+from app.extensions import db
+from app.models import Technician
+from app.queueing import QUEUES, redis_connection
+
+OK, WARN, FAIL = "ok", "warn", "FAIL"
+#: The defaults of app/config.py that only make sense with the local emulator.
+DEV_SECRET_KEY = "dev-only-secret-change-me"
+EMULATOR_AUTH_TOKEN = "emulator-auth-token"
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str
+    topic: str
+    text: str
+
+    def line(self) -> str:
+        return f"{self.level:<4}  {self.topic}: {self.text}"
+
+
+Check = Callable[[], Iterator[Finding]]
+
+
+def _local() -> bool:
+    """The desk runs on loopback only: a developer's machine, not a deployment."""
+    return urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname in LOOPBACK_HOSTS
+
+
+def settings() -> Iterator[Finding]:
+    config = current_app.config
+    public = urlsplit(config["PUBLIC_BASE_URL"])
+    if config["SECRET_KEY"] == DEV_SECRET_KEY:
+        level = WARN if _local() else FAIL
+        yield Finding(
+            level, "SECRET_KEY", "the development default: set a long random value (sessions are signed with it)"
+        )
+    elif len(config["SECRET_KEY"]) < 32:
+        yield Finding(WARN, "SECRET_KEY", "shorter than 32 characters")
+    else:
+        yield Finding(OK, "SECRET_KEY", "set")
+    if _local():
+        yield Finding(
+            WARN, "PUBLIC_BASE_URL", f"{config['PUBLIC_BASE_URL']} is loopback: only a local emulator reaches it"
+        )
+    elif public.scheme != "https":
+        yield Finding(
+            WARN, "PUBLIC_BASE_URL", f"{config['PUBLIC_BASE_URL']} is not https: logins and webhooks travel in clear"
+        )
+    else:
+        yield Finding(OK, "PUBLIC_BASE_URL", config["PUBLIC_BASE_URL"])
+    if config["ONCALL_NUMBER"]:
+        yield Finding(OK, "ONCALL_NUMBER", config["ONCALL_NUMBER"])
+    else:
+        yield Finding(WARN, "ONCALL_NUMBER", "not set: an urgent call nobody takes becomes a P1 callback")
+
+
+def database() -> Iterator[Finding]:
+    try:
+        with db.engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except Exception as error:
+        yield Finding(FAIL, "database", f"cannot connect to {db.engine.url.render_as_string()}: {_first_line(error)}")
+        return
+    heads = set(ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config()).get_heads())
+    where = db.engine.url.render_as_string(hide_password=True)
+    if current != heads:
+        found = ", ".join(sorted(current)) or "empty"
+        yield Finding(
+            FAIL, "database", f"{where} is at {found}, the code needs {', '.join(sorted(heads))}: run db upgrade"
+        )
+        return
+    yield Finding(OK, "database", f"{where}, schema at {', '.join(sorted(heads))}")
+    technicians = db.session.scalar(select(func.count()).select_from(Technician))
+    if technicians:
+        yield Finding(OK, "technicians", f"{technicians} known")
+    else:
+        yield Finding(WARN, "technicians", "none yet: add them (technicians add) or nobody is called back")
+
+
+def redis() -> Iterator[Finding]:
+    connection = redis_connection()
+    try:
+        connection.ping()
+    except Exception as error:
+        yield Finding(FAIL, "Redis", f"{current_app.config['REDIS_URL']} does not answer: {_first_line(error)}")
+        return
+    yield Finding(OK, "Redis", current_app.config["REDIS_URL"])
+    serving = {name: 0 for name in QUEUES}
+    for worker in Worker.all(connection=connection):
+        for name in worker.queue_names():
+            if name in serving:
+                serving[name] += 1
+    idle = [name for name, count in serving.items() if not count]
+    if idle:
+        yield Finding(WARN, "workers", f"no rq worker serves {', '.join(idle)} (start the worker processes)")
+    else:
+        yield Finding(OK, "workers", ", ".join(f"{count} on {name}" for name, count in serving.items()))
+    schedulers = CronScheduler.all(connection)
+    if schedulers:
+        yield Finding(OK, "cron", f"{len(schedulers)} rq cron running (the reconciler)")
+    else:
+        yield Finding(WARN, "cron", "no rq cron running: nothing reconciles (start the cron process, exactly one)")
+
+
+def instance() -> Iterator[Finding]:
+    folder = Path(current_app.instance_path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        yield Finding(
+            FAIL, "INSTANCE_PATH", f"{folder} is not writable ({error.strerror}): the rescue spool lives there"
+        )
+        return
+    yield Finding(OK, "INSTANCE_PATH", f"{folder} writable")
+
+
+def provider() -> Iterator[Finding]:
+    config = current_app.config
+    if config["TWILIO_AUTH_TOKEN"] == EMULATOR_AUTH_TOKEN and not config["TWILIO_API_BASE_URL"]:
+        yield Finding(FAIL, "Twilio", "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are the emulator's: set the account's")
+        return
+    client = telephony.rest_client()
+    try:
+        account = client.api.v2010.accounts(config["TWILIO_ACCOUNT_SID"]).fetch()
+    except TwilioRestException as error:
+        yield Finding(
+            FAIL, "Twilio", f"the account answers {error.status}: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+        )
+        return
+    except Exception as error:
+        yield Finding(FAIL, "Twilio", f"the REST API cannot be reached: {_first_line(error)}")
+        return
+    if account.status != "active":
+        yield Finding(FAIL, "Twilio", f"account {account.sid} is {account.status}")
+        return
+    level = WARN if account.type == "Trial" else OK
+    yield Finding(level, "Twilio", f"account {account.sid} ({account.type}, {account.status})")
+    numbers = client.incoming_phone_numbers.list(phone_number=config["DESK_NUMBER"], limit=5)
+    if not numbers:
+        yield Finding(FAIL, "DESK_NUMBER", f"{config['DESK_NUMBER']} is not a number of this account")
+        return
+    number = numbers[0]
+    base = config["PUBLIC_BASE_URL"]
+    wanted = [
+        ("voice URL", number.voice_url, number.voice_method, f"{base}/voice/incoming", FAIL),
+        ("fallback URL", number.voice_fallback_url, number.voice_fallback_method, f"{base}/voice/fallback", WARN),
+        ("status callback", number.status_callback, number.status_callback_method, f"{base}/voice/status", WARN),
+    ]
+    for what, url, method, expected, level in wanted:
+        if url != expected or (method or "POST").upper() != "POST":
+            yield Finding(level, "DESK_NUMBER", f"{what} is {method} {url or '(none)'}; set it to POST {expected}")
+        else:
+            yield Finding(OK, "DESK_NUMBER", f"{what} POST {expected}")
+
+
+def mail() -> Iterator[Finding]:
+    config = current_app.config
+    if not config["SMTP_HOST"]:
+        yield Finding(WARN, "SMTP", "SMTP_HOST not set: surveys and notices by mail are logged, not sent")
+        return
+    try:
+        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
+            if config["SMTP_STARTTLS"]:
+                smtp.starttls()
+            if config["SMTP_USERNAME"]:
+                smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
+            smtp.noop()
+    except (OSError, smtplib.SMTPException) as error:
+        yield Finding(FAIL, "SMTP", f"{config['SMTP_HOST']}:{config['SMTP_PORT']}: {_first_line(error)}")
+        return
+    yield Finding(OK, "SMTP", f"{config['SMTP_HOST']}:{config['SMTP_PORT']} answers")
+
+
+CHECKS: list[Check] = [settings, database, redis, instance, provider, mail]
+
+
+def run() -> list[Finding]:
+    """Every finding, in order; a check that breaks is a FAIL of its own, never a traceback."""
+    findings: list[Finding] = []
+    for check in CHECKS:
+        try:
+            findings.extend(check())
+        except Exception as error:
+            findings.append(Finding(FAIL, check.__name__, f"the check itself failed: {_first_line(error)}"))
+    return findings
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
