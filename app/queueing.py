@@ -11,11 +11,17 @@ from functools import cache
 from flask import Flask, current_app, has_app_context
 from redis import Redis
 from rq import Queue, Retry
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
+from rq.utils import current_timestamp
 
 log = logging.getLogger(__name__)
 
 #: Queue names in the order a worker should serve them.
 QUEUES = ("dispatch", "notify")
+#: A scheduled job this late means no RQ scheduler runs: it dies with a worker's Redis
+#: connection and comes back only at the worker's maintenance interval (ten minutes).
+OVERDUE_SECONDS = 30
 
 
 def redis_connection() -> Redis:
@@ -39,6 +45,32 @@ def enqueue(queue_name: str, function: str, *args, retry: Retry | None = None) -
         log.exception("could not enqueue %s on %s", function, queue_name)
         return False
     return True
+
+
+def enqueue_overdue() -> int:
+    """Queue scheduled jobs (retries, timers) overdue by ``OVERDUE_SECONDS``; how many.
+
+    Normally each worker's RQ scheduler moves a scheduled job to its queue when
+    it falls due. After a Redis restart that scheduler is gone for minutes; the
+    reconciler calls this so retries and timers wait one sweep, not ten
+    minutes. Whoever removes a job from the schedule (an atomic ZREM) queues it,
+    and every job of the desk is idempotent besides.
+    """
+    connection = redis_connection()
+    queued = 0
+    for name in QUEUES:
+        registry = ScheduledJobRegistry(name, connection=connection)
+        job_ids = registry.get_jobs_to_schedule(current_timestamp() - OVERDUE_SECONDS)
+        if not job_ids:
+            continue
+        target = Queue(name, connection=connection)
+        for job in Job.fetch_many(job_ids, connection=connection):
+            if job is not None and connection.zrem(registry.key, job.id):
+                target.enqueue_job(job, at_front=job.should_enqueue_at_front())
+                queued += 1
+    if queued:
+        log.warning("%s scheduled jobs were overdue (no RQ scheduler running): queued", queued)
+    return queued
 
 
 @cache

@@ -13,7 +13,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from app import surveys
+from app import queueing, surveys
 from app.autotask import sync as autotask
 from app.extensions import db
 from app.models import AttemptStatus, CallbackAttempt, Outcome, utcnow
@@ -29,6 +29,14 @@ def _older_than(status: AttemptStatus, seconds: int, *conditions) -> list[Callba
         CallbackAttempt.status == status, CallbackAttempt.started_at < cutoff, *conditions
     )
     return list(db.session.scalars(statement))
+
+
+def _overdue_jobs() -> int:
+    try:
+        return queueing.enqueue_overdue()
+    except Exception:
+        log.exception("could not look for overdue scheduled jobs")
+        return 0
 
 
 def reconcile() -> dict[str, int]:
@@ -66,6 +74,7 @@ def reconcile() -> dict[str, int]:
     db.session.commit()
     done["notices_requeued"] = notices.requeue_lost()
     done["rescues_taken"] = rescue.drain_spool()
+    done["overdue_jobs_queued"] = _overdue_jobs()
     # Due retries and freed technicians are served here even if every trigger was lost.
     done["offers_made"] = dispatch()
     done["surveys_requeued"] = surveys.send_pending()

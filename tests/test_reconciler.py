@@ -1,9 +1,12 @@
 """The cron sweep moves on whatever a lost webhook or a dead worker left behind."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+from rq.registry import ScheduledJobRegistry
 
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, Technician, utcnow
+from app.queueing import queue, redis_connection
 from app.tickets import SqlTicketStore
 from callbacks import attempts, technicians
 from callbacks.dispatch import claim_next
@@ -76,3 +79,19 @@ def test_wrap_up_is_kept_while_its_time_runs(app):
     assert reconcile()["wrap_ups_ended"] == 0
     db.session.expire_all()
     assert db.session.get(Technician, technician.id).state == "wrap_up"
+
+
+def test_scheduled_jobs_left_overdue_by_a_dead_rq_scheduler_are_queued_by_the_sweep(app):
+    """After a Redis restart the workers' RQ schedulers are gone for minutes; retries and timers are not."""
+    now = datetime.now(UTC)
+    retry = queue("notify").enqueue_at(now - timedelta(seconds=60), "app.tasks.send_text", "+32470123456", "hi")
+    timer = queue("dispatch").enqueue_at(now - timedelta(seconds=45), "callbacks.jobs.end_wrap_up", 7)
+    just_due = queue("dispatch").enqueue_at(now - timedelta(seconds=5), "callbacks.jobs.end_wrap_up", 8)
+    later = queue("dispatch").enqueue_in(timedelta(seconds=60), "callbacks.jobs.end_wrap_up", 9)
+    scheduled = ScheduledJobRegistry("dispatch", connection=redis_connection())
+
+    assert reconcile()["overdue_jobs_queued"] == 2
+    assert retry.id in queue("notify").job_ids and timer.id in queue("dispatch").job_ids
+    # Due only just now, or later: left to the RQ scheduler.
+    assert sorted(scheduled.get_job_ids()) == sorted([just_due.id, later.id])
+    assert reconcile()["overdue_jobs_queued"] == 0
