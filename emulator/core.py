@@ -33,6 +33,9 @@ MAX_FETCHES = 200
 # How often real-time waits look for REST instructions or a stop.
 POLL_SECONDS = 0.05
 REST_HANG_SECONDS = 30.0
+#: Phones a browser made interactive through the control API go back to their automatic
+#: behaviour when nobody has looked at them (GET /_emulator/handsets) for this long.
+HANDSET_LEASE_SECONDS = 60.0
 
 #: 500: refused; "timeout": no answer before the client gives up, nothing done; "late": done, but
 #: answered only after the client gave up (the provider was slow: the client cannot know it worked).
@@ -80,6 +83,9 @@ class TwilioEmulator:
         self.webhooks = Webhooks(auth_token, self._log_request, webhook_timeout)
         self._phones: dict[str, Phone] = {}
         self._handsets: dict[str, Handset] = {}
+        self._leased: set[str] = set()
+        self._lease_until = 0.0
+        self.handset_lease_seconds = HANDSET_LEASE_SECONDS
         self._lock = threading.RLock()
         self._idle = threading.Condition(self._lock)
         self._background = 0
@@ -124,14 +130,41 @@ class TwilioEmulator:
 
     # -- phones ---------------------------------------------------------------
 
-    def set_phone(self, number: str, phone: Phone) -> None:
-        """Give `number` its own behaviour."""
+    def set_phone(self, number: str, phone: Phone, leased: bool = False) -> None:
+        """Give `number` its own behaviour. A `leased` interactive phone (the control API's)
+        is given back when its lease runs out: see renew_handsets()."""
+        number = number.strip()
         with self._lock:
-            self._phones[number.strip()] = phone
+            self._phones[number] = phone
+            if leased and phone.interactive:
+                self._leased.add(number)
+                self.renew_handsets()
+            else:
+                self._leased.discard(number)
+
+    def renew_handsets(self) -> None:
+        """Somebody is looking at the interactive phones: keep them for another lease."""
+        with self._lock:
+            self._lease_until = time.monotonic() + self.handset_lease_seconds
+
+    def release_idle_handsets(self) -> list[str]:
+        """Give back leased phones nobody has looked at for a lease, unless a call is on them."""
+        with self._lock:
+            if not self._leased or time.monotonic() < self._lease_until:
+                return []
+            released = [number for number in self._leased if not self.handset(number).busy]
+            for number in released:
+                self._leased.discard(number)
+                self._phones.pop(number, None)
+                self._handsets.pop(number, None)
+        if released:
+            logger.info("phones %s left by the browser: back to their automatic behaviour", ", ".join(released))
+        return released
 
     def phone_for(self, number: str, call: CallRecord) -> Phone:
         """The behaviour of `number` on `call`: its own Phone, else the factory's,
         else the default."""
+        self.release_idle_handsets()
         with self._lock:
             phone = self._phones.get(number.strip())
         if phone is not None:

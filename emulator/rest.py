@@ -411,7 +411,7 @@ class RestApi:
             phone = Phone(**data)
         except (TypeError, ValueError) as exc:
             return jsonify({"error": str(exc)}), 400
-        self.emu.set_phone(number, phone)
+        self.emu.set_phone(number, phone, leased=True)
         return jsonify({"number": number, **dataclasses.asdict(phone)}), 200
 
     def control_list_messages(self) -> Response:
@@ -425,7 +425,8 @@ class RestApi:
     # -- interactive phones (the phone lab) -----------------------------------
 
     def control_list_handsets(self) -> Response:
-        """Every interactive phone and what is happening on it."""
+        """Every interactive phone and what is happening on it; looking keeps them (the lease)."""
+        self.emu.renew_handsets()
         return jsonify({number: handset.state() for number, handset in self.emu.handsets.items()})
 
     def control_handset(self, number: str) -> tuple[Response, int]:

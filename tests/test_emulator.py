@@ -875,3 +875,23 @@ def test_control_api_drives_handsets(emu, web):
     listed = requests.get(f"{control}/handsets", timeout=5).json()
     assert listed[CALLER]["call"]["sid"] == placed.json()["sid"]
     assert listed[CALLER]["call"]["heard"] == ["Press a key.", "Option 3."]
+
+
+def test_phones_a_browser_took_are_given_back_when_it_stops_looking(emu, web):
+    """The phone lab's phones go back to answering by themselves once its page is closed."""
+    web.routes["/voice"] = twiml(f'<Dial action="/dialed" timeout="1">{AGENT}</Dial>')
+    control = f"{emu.base_url}/_emulator"
+    emu.handset_lease_seconds = 0.5
+    emu.set_phone(CUSTOMER, Phone(interactive=True))  # set from Python (tests): no lease
+    assert requests.put(f"{control}/phones/{AGENT}", json={"interactive": True}, timeout=5).status_code == 200
+    for _ in range(4):  # the page polls: the lease is renewed
+        time.sleep(0.25)
+        assert set(requests.get(f"{control}/handsets", timeout=5).json()) == {AGENT, CUSTOMER}
+    assert emu.release_idle_handsets() == []
+
+    time.sleep(0.7)  # the page is gone
+    placed = requests.post(f"{control}/calls", json={"from": CALLER, "keys": []}, timeout=10).json()
+
+    assert placed["status"] == "completed"
+    assert web.to("/dialed")[0]["DialCallStatus"] == "completed"  # answered by the automatic phone
+    assert set(emu.handsets) == {CUSTOMER}
