@@ -153,6 +153,8 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "AUTOTASK_DUE_HOURS": parse_mapping(get("AUTOTASK_DUE_HOURS", "1=4,2=8,3=24,4=72"), key=int, value=int),
         # Seconds Autotask's picklists (entityInformation/fields) are cached per process.
         "AUTOTASK_CACHE_SECONDS": number("AUTOTASK_CACHE_SECONDS", 3600),
+        # Seconds between two read-backs of the open tickets changed inside Autotask (completed there: survey).
+        "AUTOTASK_FOLLOW_SECONDS": number("AUTOTASK_FOLLOW_SECONDS", 300),
         # Seconds a satisfaction survey's rating links stay valid (30 days).
         "SURVEY_TOKEN_MAX_AGE": number("SURVEY_TOKEN_MAX_AGE", 30 * 86400),
         # Outgoing mail (unreachable notices, surveys). No host: mail is logged, not sent.

@@ -2,6 +2,7 @@
 
 from rq import cron
 
+from app.autotask.follow import follow_job
 from app.autotask.phones import refresh_job
 from app.config import from_environment
 from callbacks.jobs import reconcile
@@ -14,3 +15,5 @@ cron.register(reconcile, queue_name="dispatch", interval=RECONCILE_EVERY_SECONDS
 if SETTINGS["TICKET_STORE"] == "autotask":
     # Autotask keeps phone numbers as free text: rebuild the local index of normalised numbers nightly.
     cron.register(refresh_job, queue_name="notify", cron="15 3 * * *", job_timeout=1800)
+    # Tickets changed or completed inside Autotask: read back the open ones.
+    cron.register(follow_job, queue_name="notify", interval=SETTINGS["AUTOTASK_FOLLOW_SECONDS"], job_timeout=600)

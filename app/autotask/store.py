@@ -12,11 +12,11 @@ import logging
 import uuid
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.autotask import phones, sync
+from app import surveys
+from app.autotask import follow, phones, sync
 from app.autotask.client import AutotaskClient
 from app.autotask.errors import AutotaskError
 from app.autotask.picklists import Picklists
@@ -105,16 +105,10 @@ class AutotaskTicketStore(SqlTicketStore):
         item = client.get(f"Tickets/{link.autotask_id}").get("item")
         if not item:
             return
-        picklists = Picklists(client)
-        label = picklists.label("Tickets", "status", item.get("status"))
-        own_label = current_app.config["AUTOTASK_STATUS_LABELS"].get(ticket.status, "")
-        # Several desk statuses may share one Autotask label (resolved and closed: Complete).
-        if label is not None and label.casefold() != own_label.casefold():
-            status = picklists.local_status(item.get("status"))
-            if status is not None:
-                ticket.status = link.pushed_status = status
-        ticket.title = (item.get("title") or ticket.title)[:200]
+        moved = follow.take_over(ticket, link, item, Picklists(client))
         db.session.commit()
+        if moved and ticket.status == "closed":
+            surveys.request_survey(ticket)  # completed in Autotask: the customer is asked, as when the desk closes
 
     def _mirror(self, item: dict, client: AutotaskClient) -> Ticket:
         """A local copy of a ticket opened in Autotask itself (by mail, the portal, a technician)."""
