@@ -82,8 +82,8 @@ ENGINE_SETTINGS = {
 #: another's claim may not have been visible to that claim's transaction yet.
 ORDER_SLACK_SECONDS = 1.0
 #: Seconds to wait, once the queue is empty, for tickets of callers rescued during a fault
-#: (their promise is an RQ job retried every 30 s).
-RESCUE_GRACE_SECONDS = 120
+#: (their promise is an RQ job, and a spool line the reconciler drains every sweep).
+RESCUE_GRACE_SECONDS = 60
 FINAL_STATUSES = ("completed", "unreachable", "cancelled")
 
 
