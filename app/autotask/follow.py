@@ -79,6 +79,8 @@ def follow() -> dict[str, int]:
         items = client.query("Tickets", [{"op": "in", "field": "id", "value": chunk}], max_records=len(chunk))
         closed = []
         for item in items:
+            if int(item.get("id") or 0) not in by_id:
+                continue  # not one we asked for
             ticket, link = by_id[int(item["id"])]
             db.session.refresh(link)  # a push may have started meanwhile
             if link.sync_state != SyncState.SYNCED:
