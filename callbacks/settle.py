@@ -1,4 +1,4 @@
-"""Callback calls whose news never came: ask the provider how they went.
+"""Calls whose news never came: ask the provider how they went.
 
 Two webhooks tell how a call to the customer ended: the Dial action of the
 technician's leg and the customer leg's status callback. The provider sends
@@ -8,7 +8,9 @@ customer" and its technician "on a call" until ``STALE_CALL_SECONDS`` (hours:
 a conversation may be long). So the sweep asks the provider about attempts that
 have been in that state for ``CALL_CHECK_SECONDS``, each at most once per that
 period: once the technician's call is over, the customer leg's status and
-duration settle the attempt exactly as the webhooks would have.
+duration settle the attempt exactly as the webhooks would have. An urgent call
+put through live (callbacks/urgent.py) is followed the same way: once the
+caller's call is over, the transfer ends and its technician goes to wrap-up.
 """
 
 import logging
@@ -20,9 +22,9 @@ from twilio.base.exceptions import TwilioRestException
 
 from app import telephony
 from app.extensions import db
-from app.models import AttemptStatus, CallbackAttempt, utcnow
+from app.models import AttemptStatus, CallbackAttempt, UrgentStatus, UrgentTransfer, utcnow
 from app.queueing import redis_connection
-from callbacks import attempts
+from callbacks import attempts, urgent
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,7 @@ OVER = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 #: Most attempts looked up in one sweep (each lookup is two REST requests).
 MOST_PER_SWEEP = 20
 CHECKED_KEY = "callbacks:call-checked:{}"
+URGENT_CHECKED_KEY = "callbacks:urgent-checked:{}"
 
 
 def quiet_calls(seconds: int) -> list[CallbackAttempt]:
@@ -49,12 +52,37 @@ def quiet_calls(seconds: int) -> list[CallbackAttempt]:
     return list(db.session.scalars(statement))
 
 
-def _due(attempt_id: int, seconds: int) -> bool:
-    """At most one lookup per attempt and period (without Redis: one per sweep)."""
+def quiet_transfers(seconds: int) -> list[UrgentTransfer]:
+    """Urgent calls put through since more than ``seconds`` ago and not reported over, oldest first."""
+    statement = (
+        select(UrgentTransfer)
+        .where(
+            UrgentTransfer.status == UrgentStatus.CONNECTED,
+            UrgentTransfer.connected_at < utcnow() - timedelta(seconds=seconds),
+        )
+        .order_by(UrgentTransfer.connected_at)
+        .limit(MOST_PER_SWEEP)
+    )
+    return list(db.session.scalars(statement))
+
+
+def _due(key: str, seconds: int) -> bool:
+    """At most one lookup per call and period (without Redis: one per sweep)."""
     try:
-        return bool(redis_connection().set(CHECKED_KEY.format(attempt_id), 1, nx=True, ex=max(seconds, 1)))
+        return bool(redis_connection().set(key, 1, nx=True, ex=max(seconds, 1)))
     except Exception:
         return True
+
+
+def _fetch(sid: str):
+    """The provider's record of call ``sid``; None when it does not know it."""
+    try:
+        return telephony.rest_client().calls(sid).fetch()
+    except TwilioRestException as error:
+        if error.status == 404:
+            log.warning("the provider does not know call %s", sid)
+            return None
+        raise
 
 
 def settle(attempt: CallbackAttempt) -> bool:
@@ -64,15 +92,9 @@ def settle(attempt: CallbackAttempt) -> bool:
     """
     client = telephony.rest_client()
     technician_sid = attempt.technician_call_sid
-    try:
-        technician_call = client.calls(technician_sid).fetch()
-    except TwilioRestException as error:
-        if error.status == 404:
-            log.warning("attempt %s: the provider does not know call %s", attempt.id, technician_sid)
-            return False  # left to STALE_CALL_SECONDS
-        raise
-    if technician_call.status not in OVER:
-        return False
+    technician_call = _fetch(technician_sid)
+    if technician_call is None or technician_call.status not in OVER:
+        return False  # still going on; or unknown, left to STALE_CALL_SECONDS
     phone = attempt.callback.phone
     legs = [leg for leg in client.calls.list(parent_call_sid=technician_sid, limit=20) if leg.to == phone]
     if not legs:
@@ -89,17 +111,32 @@ def settle(attempt: CallbackAttempt) -> bool:
     return settled
 
 
+def settle_transfer(transfer: UrgentTransfer) -> bool:
+    """End a connected urgent transfer once the caller's call is over; False while it goes on."""
+    caller_call = _fetch(transfer.call_sid)
+    if caller_call is None or caller_call.status not in OVER:
+        return False
+    legs = [leg for leg in telephony.rest_client().calls.list(parent_call_sid=transfer.call_sid, limit=20)]
+    talked = [int(leg.duration) for leg in legs if leg.status == "completed" and leg.duration]
+    settled = urgent.call_over(transfer, max(talked) if talked else None)
+    if settled:
+        log.warning("urgent transfer %s settled from the provider's records", transfer.id)
+    return settled
+
+
 def settle_quiet_calls() -> int:
     """The sweep's step: look up quiet calls at the provider; returns how many were settled."""
     seconds = current_app.config["CALL_CHECK_SECONDS"]
+    quiet = [(CHECKED_KEY.format(a.id), settle, a) for a in quiet_calls(seconds)]
+    quiet += [(URGENT_CHECKED_KEY.format(t.id), settle_transfer, t) for t in quiet_transfers(seconds)]
     settled = 0
-    for attempt in quiet_calls(seconds):
-        if not _due(attempt.id, seconds):
+    for key, settle_one, row in quiet:
+        if not _due(key, seconds):
             continue
         try:
-            settled += settle(attempt)
+            settled += settle_one(row)
         except Exception:
             db.session.rollback()
-            log.exception("could not ask the provider about attempt %s; next sweep", attempt.id)
+            log.exception("could not ask the provider about %s %s; next sweep", type(row).__name__, row.id)
             break
     return settled

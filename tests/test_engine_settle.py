@@ -4,14 +4,14 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Callback, CallbackAttempt, Technician
+from app.models import Callback, CallbackAttempt, Technician, UrgentTransfer
 from app.tickets import SqlTicketStore
 from callbacks.dispatch import dispatch
 from callbacks.queue import queue_callback
 from callbacks.reconciler import reconcile
 from emulator import Phone
 from emulator.webhooks import Webhooks
-from tests.conftest import add_technician
+from tests.conftest import add_contact, add_technician
 
 CUSTOMER = "+32470123456"
 TECHNICIAN = "+32471000001"
@@ -96,3 +96,24 @@ def test_a_call_still_going_on_is_left_alone(app):
     assert settle.settle_quiet_calls() == 0  # asked, could not tell: left for the next sweep
     db.session.expire_all()
     assert db.session.get(CallbackAttempt, attempt.id).status == "dialing_customer"
+
+
+def test_an_urgent_call_whose_end_was_lost_frees_its_technician_at_the_next_sweep(lossy):
+    add_contact("An Peeters", CUSTOMER, company="Brouwerij De Klok", contract="magic")
+    jan = add_technician("Jan", TECHNICIAN, languages="en")
+    lossy.emulator.set_phone(TECHNICIAN, Phone(keys=["1"], talk_seconds=95))
+    call = lossy.emulator.place_inbound_call(from_=CUSTOMER, keys=["2", "server down#", "2", "3"])
+    assert lossy.emulator.wait_idle(timeout=20)
+    assert ("bridged", TECHNICIAN) in call.events
+    transfer = db.session.scalars(select(UrgentTransfer)).one()
+    assert transfer.status == "connected"  # the Dial action never reached the desk
+    assert db.session.get(Technician, jan.id).state == "on_call"
+
+    assert reconcile()["calls_settled"] == 1
+
+    db.session.expire_all()
+    transfer = db.session.get(UrgentTransfer, transfer.id)
+    assert transfer.status == "ended" and transfer.ended_at is not None
+    assert db.session.get(Technician, jan.id).state == "wrap_up"
+    note = transfer.ticket.notes[-1].body
+    assert note.startswith("Urgent call put through live to Jan (") and int(note.split("(")[1].split()[0]) >= 95
