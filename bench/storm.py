@@ -430,7 +430,11 @@ class Storm:
             if call.sid not in ticket_by_sid
             or (not callbacks_by_ticket.get(ticket_by_sid[call.sid].id) and call.sid not in put_through)
         ]
-        still_open = [callback for callback in callbacks if callback.status not in FINAL_STATUSES]
+        # Callbacks not final, and urgent calls still ringing or put through: a technician held by one
+        # whose end never reached the desk is as stuck as a callback.
+        still_open = [callback for callback in callbacks if callback.status not in FINAL_STATUSES] + [
+            transfer for transfer in transfers if transfer.status in ("ringing", "oncall", "connected")
+        ]
         duplicated = self.duplicates(callbacks, attempts)
         violations = order_violations(callbacks, attempts)
         assert self.desk is not None and self.desk.web is not None and self.emulator is not None
