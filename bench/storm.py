@@ -482,6 +482,16 @@ class Storm:
         report.add(f"still open at the end: {len(still_open)}")
         shown = {name: count for name, count in duplicated.items() if count}
         report.add(f"duplicated:            {sum(duplicated.values())} {shown or ''}")
+        per_phone = Counter(callback.phone for callback in callbacks)
+        for phone in sorted(number for number, count in per_phone.items() if count > 1):
+            twins = [callback for callback in callbacks if callback.phone == phone]
+            report.add(
+                f"  callbacks of {phone}: "
+                + "; ".join(
+                    f"#{c.id} ticket {c.ticket_id} P{c.priority} {c.status} queued {c.queued_at:%H:%M:%S.%f}"
+                    for c in twins
+                )
+            )
         if duplicated["same SMS twice"]:
             timeouts = sum(
                 log_path.read_text(errors="replace").count("Read timed out")

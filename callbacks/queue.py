@@ -87,6 +87,26 @@ def position(callback: Callback) -> int:
     return ahead + 1
 
 
+def promise_kept(ticket: Ticket, call_sid: str) -> Callback | None:
+    """The callback this very call was promised and already had (completed or unreachable), if any.
+
+    A ticket the call opened holds callbacks of this call only: the safe path may
+    have queued one while another copy of the same webhook went on (the provider
+    retried it, or sent it twice), and the callback may be over by the time the
+    caller reaches the end of the menu. That promise is kept; no second one.
+    """
+    if ticket.origin_call_sid is None or ticket.origin_call_sid != call_sid:
+        return None
+    return db.session.scalars(
+        select(Callback)
+        .where(
+            Callback.ticket_id == ticket.id,
+            Callback.status.in_((CallbackStatus.COMPLETED, CallbackStatus.UNREACHABLE)),
+        )
+        .order_by(Callback.id)
+    ).first()
+
+
 def open_callback_for(phone: str) -> Callback | None:
     return db.session.scalars(
         select(Callback).where(Callback.phone == phone, Callback.status.in_(OPEN_CALLBACK_STATUSES))

@@ -10,7 +10,7 @@ from app.notifications import queue_text
 from app.tickets import ticket_store
 from callbacks import jobs
 from callbacks.estimate import wait_prompt
-from callbacks.queue import position, queue_callback
+from callbacks.queue import position, promise_kept, queue_callback
 from ivr import catalog
 from ivr.calls import current_call, open_ticket
 from ivr.steps import bp, caller_webhook, choice
@@ -67,6 +67,11 @@ def keyed_number():
 def finish_in_queue(call: Call) -> VoiceResponse:
     """Queue the callback (once per caller), confirm by SMS, and tell the caller their place."""
     ticket = open_ticket(call)
+    kept = promise_kept(ticket, call.sid)
+    if kept is not None:
+        call.callback_id = kept.id
+        db.session.commit()
+        return say_goodbye(VoiceResponse(), call.language)
     next_opening = None if opening_hours.is_open() else opening_hours.next_opening()
     due_at = opening_hours.as_utc(next_opening) if next_opening else None
     callback, created = queue_callback(ticket, call.callback_phone, ticket.priority, call.language, due_at=due_at)

@@ -147,3 +147,20 @@ def test_a_drain_that_died_half_way_is_finished_by_the_next(app):
     reconcile()
     assert db.session.scalars(select(Callback)).one().language == "nl"
     assert list(instance.glob("rescued-calls*")) == []
+
+
+def test_a_call_whose_promise_was_kept_by_the_safe_path_gets_no_second_callback(provider, app, monkeypatch):
+    """One copy of a webhook took the safe path, the other went on; the callback was made meanwhile."""
+    provider.post("/voice/incoming", SID)
+    provider.post("/voice/main-menu?try=0", SID, Digits="2")
+    provider.post("/voice/recorded", SID)
+    says(provider.post("/voice/fallback", SID, ErrorCode="11200", ErrorUrl="http://desk.test/voice/urgency"))
+    run_jobs(app)  # the rescued promise: the call's ticket and a P3 callback
+    callback = db.session.scalars(select(Callback)).one()
+    callback.status = "completed"  # the technician has called back already
+    db.session.commit()
+    provider.post("/voice/urgency?try=0", SID, Digits="2")
+    provider.post("/voice/impact?try=0", SID, Digits="2")
+    text = says(provider.post("/voice/confirm-number?try=0", SID, Digits="1"))
+    assert text.strip() == "Thank you for calling. Goodbye."
+    assert db.session.scalars(select(Callback)).one().id == callback.id  # kept, not queued again
