@@ -9,8 +9,10 @@ exactly once in a final state, no technician may ever be on two callbacks nor
 a callback on two technicians, and first offers must follow priority-then-FIFO.
 """
 
+import contextlib
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -90,9 +92,16 @@ class Rig:
     others: list[subprocess.Popen] = field(default_factory=list)
 
     def spawn(self, name: str, *command: str) -> subprocess.Popen:
+        """A process in a session of its own: stop() ends it with everything it started (an RQ
+        worker's scheduler is a child process, which outlives a worker killed with SIGKILL)."""
         log = (self.logs / f"{name}.log").open("w")
         return subprocess.Popen(
-            [sys.executable, *command], env=self.environment, cwd=PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, *command],
+            env=self.environment,
+            cwd=PROJECT_DIR,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def start_worker(self, queues: tuple[str, ...] = QUEUES) -> subprocess.Popen:
@@ -109,14 +118,18 @@ class Rig:
         return customer_phone(self.rng)
 
     def stop(self) -> None:
-        for process in self.workers + self.others:
+        processes = self.workers + self.others
+        for process in processes:
             if process.poll() is None:
                 process.terminate()
-        for process in self.workers + self.others:
+        for process in processes:
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait(timeout=10)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)  # what it left behind (a killed worker's scheduler)
         self.emulator.stop()
 
     def log_tail(self, lines: int = 30) -> str:
