@@ -659,10 +659,16 @@ def test_fail_rest_500_raises_twilio_rest_exception(emu, rest):
     assert emu.calls == {}
 
 
-def test_fail_rest_timeout_outlasts_the_client_timeout_and_stops_promptly(emu):
-    emu.fail_rest = "timeout"
+def impatient_client(emu: TwilioEmulator) -> Client:
+    """A REST client that gives up on an answer after 0.3 s."""
     client = Client(ACCOUNT_SID, AUTH_TOKEN, http_client=TwilioHttpClient(timeout=0.3))
     client.api.base_url = emu.base_url
+    return client
+
+
+def test_fail_rest_timeout_outlasts_the_client_timeout_and_stops_promptly(emu):
+    emu.fail_rest = "timeout"
+    client = impatient_client(emu)
 
     with pytest.raises(requests.Timeout):
         client.messages.create(to=CALLER, from_=DESK, body="hi")
@@ -675,8 +681,7 @@ def test_fail_rest_timeout_outlasts_the_client_timeout_and_stops_promptly(emu):
 
 def test_fail_rest_late_carries_the_request_out_and_answers_after_the_client_gave_up(emu):
     emu.fail_rest = "late"
-    client = Client(ACCOUNT_SID, AUTH_TOKEN, http_client=TwilioHttpClient(timeout=0.3))
-    client.api.base_url = emu.base_url
+    client = impatient_client(emu)
 
     with pytest.raises(requests.Timeout):
         client.messages.create(to=CALLER, from_=DESK, body="hi")

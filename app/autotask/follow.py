@@ -77,14 +77,20 @@ def follow() -> dict[str, int]:
     for start in range(0, len(ids), IDS_PER_QUERY):
         chunk = ids[start : start + IDS_PER_QUERY]
         items = client.query("Tickets", [{"op": "in", "field": "id", "value": chunk}], max_records=len(chunk))
+        # A push may have started while Autotask answered: only tickets still synced are taken over.
+        still_synced = set(
+            db.session.scalars(
+                select(AutotaskTicket.autotask_id).where(
+                    AutotaskTicket.autotask_id.in_(chunk), AutotaskTicket.sync_state == SyncState.SYNCED
+                )
+            )
+        )
         closed = []
         for item in items:
-            if int(item.get("id") or 0) not in by_id:
-                continue  # not one we asked for
-            ticket, link = by_id[int(item["id"])]
-            db.session.refresh(link)  # a push may have started meanwhile
-            if link.sync_state != SyncState.SYNCED:
-                continue
+            autotask_id = int(item.get("id") or 0)
+            if autotask_id not in still_synced:
+                continue  # not one we asked for, or the desk has a change of its own to push
+            ticket, link = by_id[autotask_id]
             done["read"] += 1
             if take_over(ticket, link, item, picklists):
                 done["changed"] += 1
