@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from app import board, figures
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, Survey, Technician, Ticket, utcnow
 from app.tickets import ticket_store
@@ -24,12 +25,14 @@ def manager(client):
     return client
 
 
-def new_callback(phone: str, priority: int = 4, title: str = "Printer jammed", contact=None, minutes_ago: int = 0):
+def new_callback(
+    phone: str, priority: int = 4, title: str = "Printer jammed", contact=None, minutes_ago: int = 0, now=None
+):
     ticket = ticket_store().create(
         title=title, caller_phone=phone, contact_id=contact.id if contact else None, priority=priority
     )
     callback, _ = queue_callback(ticket, phone, priority, "nl")
-    callback.queued_at = callback.due_at = utcnow() - timedelta(minutes=minutes_ago)
+    callback.queued_at = callback.due_at = (now or utcnow()) - timedelta(minutes=minutes_ago)
     db.session.commit()
     return callback
 
@@ -202,25 +205,28 @@ def test_figures_show_todays_csat_from_the_surveys(manager):
     assert 'data-figure="csat">4.0<' in page and "2 ratings · 100 % answered" in page
 
 
-def test_figures_count_todays_callbacks_by_outcome(manager):
+def test_figures_count_todays_callbacks_by_outcome(manager, monkeypatch):
+    # The board's clock stands at noon on the desk's day, so "20 minutes ago" is today at any hour the test runs.
+    now = figures.day_start() + timedelta(hours=12)
+    monkeypatch.setattr(board, "utcnow", lambda: now)
     jan = add_technician("Jan Janssens", "+32470000001")
-    done = new_callback("+32470000011", priority=2, minutes_ago=20)
-    done.status, done.ended_at = "completed", utcnow()
+    done = new_callback("+32470000011", priority=2, minutes_ago=20, now=now)
+    done.status, done.ended_at = "completed", now
     db.session.add(
         CallbackAttempt(
             callback_id=done.id,
             technician_id=jan.id,
             status="ended",
             outcome="connected",
-            ended_at=utcnow(),
+            ended_at=now,
             talk_seconds=120,
         )
     )
-    lost = new_callback("+32470000012")
-    lost.status, lost.ended_at = "unreachable", utcnow()
-    gone = new_callback("+32470000013")
-    gone.status, gone.ended_at = "cancelled", utcnow()
-    new_callback("+32470000014")
+    lost = new_callback("+32470000012", now=now)
+    lost.status, lost.ended_at = "unreachable", now
+    gone = new_callback("+32470000013", now=now)
+    gone.status, gone.ended_at = "cancelled", now
+    new_callback("+32470000014", now=now)
     db.session.commit()
 
     page = manager.get("/board/live").get_data(as_text=True)
