@@ -10,6 +10,9 @@
 - **within target**: the share of those whose time-to-callback is at most the
   priority's target (``CALLBACK_TARGET_MINUTES``);
 - **unreachable** / **cancelled**: callbacks that ended so today;
+- **abandoned**: inbound calls that ended today with no outcome (``Call.outcome``): the
+  caller hung up before a callback was queued or kept, their ticket read back, or the call
+  put through; **calls ended** is every inbound call that ended today;
 - **queue length** at a moment: callbacks open then (queued, not yet ended);
 - **CSAT**: the average survey rating (1-5) given today, from ``app.surveys.csat_summary``.
 """
@@ -24,7 +27,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 
 from app.extensions import db
-from app.models import Callback, CallbackAttempt, CallbackStatus, Outcome, utcnow
+from app.models import Call, Callback, CallbackAttempt, CallbackStatus, Outcome, utcnow
 from app.surveys import csat_summary
 
 DESK_TIMEZONE = ZoneInfo("Europe/Brussels")
@@ -101,8 +104,8 @@ def per_priority(times: list[tuple[int, float]]) -> list[PriorityFigures]:
     return figures
 
 
-def _count(*conditions) -> int:
-    return db.session.scalar(select(func.count()).select_from(Callback).where(*conditions))
+def _count(*conditions, model=Callback) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
 
 
 def day_figures(now: datetime | None = None) -> dict:
@@ -115,6 +118,8 @@ def day_figures(now: datetime | None = None) -> dict:
         "completed": len(times),
         "unreachable": _count(Callback.status == CallbackStatus.UNREACHABLE, Callback.ended_at >= since),
         "cancelled": _count(Callback.status == CallbackStatus.CANCELLED, Callback.ended_at >= since),
+        "calls_ended": _count(Call.ended_at >= since, model=Call),
+        "abandoned": _count(Call.ended_at >= since, Call.outcome.is_(None), model=Call),
         "priorities": per_priority(times),
         "distribution": distribution([minutes for _, minutes in times]),
         "queue_length": queue_length_series(since, now or utcnow()),

@@ -38,6 +38,29 @@ class CallbackStatus(StrEnum):
 OPEN_CALLBACK_STATUSES = (CallbackStatus.WAITING, CallbackStatus.OFFERED, CallbackStatus.IN_PROGRESS)
 
 
+class CallOutcome(StrEnum):
+    """How far an inbound call got with the IVR; a later step overwrites an earlier one.
+
+    A call that ended with no outcome was abandoned: the caller hung up before the
+    desk knew what to do for them (the board counts these).
+    """
+
+    #: The caller keyed a ticket number and heard its status.
+    TICKET_READ = "ticket_read"
+    #: A ticket was opened, but no callback number could be had.
+    NO_NUMBER = "no_number"
+    #: A callback was queued (or the caller's open one kept) and its place announced.
+    QUEUED = "queued"
+    #: An urgent call is being put through to a technician or the on-call number.
+    PUT_THROUGH = "put_through"
+    #: A caller already in the queue chose to keep their place.
+    KEPT_PLACE = "kept_place"
+    #: A caller already in the queue cancelled their callback.
+    CANCELLED_CALLBACK = "cancelled_callback"
+    #: A step failed and the safe path promised a callback (set when the promise is taken).
+    RESCUED = "rescued"
+
+
 class TechnicianState(StrEnum):
     OFFLINE = "offline"
     AVAILABLE = "available"
@@ -159,7 +182,8 @@ class Call(db.Model):
     language: Mapped[str] = mapped_column(String(2))
     status: Mapped[str] = mapped_column(String(20), default="in-progress")
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
-    ended_at: Mapped[datetime | None]
+    # Indexed for the board's figures (calls that ended today).
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
     duration_seconds: Mapped[int | None]
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
     recording_url: Mapped[str | None] = mapped_column(String(500))
@@ -171,6 +195,8 @@ class Call(db.Model):
     urgent_line: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The number the caller is about to confirm for the callback.
     callback_phone: Mapped[str | None] = mapped_column(String(20))
+    # How far the IVR got (CallOutcome); None while it is going on, and for an abandoned call.
+    outcome: Mapped[str | None] = mapped_column(String(20))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
     callback_id: Mapped[int | None] = mapped_column(ForeignKey("callback.id"))
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from flask import current_app
 from rq import Retry
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Callback
+from app.models import Call, Callback, CallOutcome
 from app.queueing import enqueue
 from app.tickets import ticket_store
 from callbacks.queue import queue_callback
@@ -77,6 +77,11 @@ def take(record: dict) -> None:
     if record.get("recording_url") and not ticket.recording_url:
         ticket.recording_url = record["recording_url"]
         store.add_note(ticket, f"Voicemail left after a technical problem: {record['recording_url']}")
+    # The call was not abandoned: it ended with a promise (the row exists if the first step got through).
+    db.session.execute(
+        update(Call).where(Call.sid == record["call_sid"], Call.outcome.is_(None)).values(outcome=CallOutcome.RESCUED)
+    )
+    db.session.commit()
     if not record.get("phone"):
         return
     kept = db.session.scalar(select(Callback.id).where(Callback.ticket_id == ticket.id).limit(1))

@@ -5,7 +5,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from app import opening_hours, phone
 from app.extensions import db
-from app.models import Call, Ticket
+from app.models import Call, CallOutcome, Ticket
 from app.notifications import queue_text
 from app.tickets import ticket_store
 from callbacks import jobs
@@ -59,6 +59,8 @@ def keyed_number():
     if call.from_e164 is not None:
         return answer(offer_callback_number(twiml, call, attempt=1))
     ticket = open_ticket(call)
+    call.outcome = CallOutcome.NO_NUMBER
+    db.session.commit()
     ticket_store().add_note(ticket, "The caller could not give a callback number.")
     speak(twiml, call.language, "no_callback_number")
     return answer(say_goodbye(twiml, call.language))
@@ -69,13 +71,13 @@ def finish_in_queue(call: Call) -> VoiceResponse:
     ticket = open_ticket(call)
     kept = promise_kept(ticket, call.sid)
     if kept is not None:
-        call.callback_id = kept.id
+        call.callback_id, call.outcome = kept.id, CallOutcome.QUEUED
         db.session.commit()
         return say_goodbye(VoiceResponse(), call.language)
     next_opening = None if opening_hours.is_open() else opening_hours.next_opening()
     due_at = opening_hours.as_utc(next_opening) if next_opening else None
     callback, created = queue_callback(ticket, call.callback_phone, ticket.priority, call.language, due_at=due_at)
-    call.callback_id = callback.id
+    call.callback_id, call.outcome = callback.id, CallOutcome.QUEUED
     db.session.commit()
     if created:
         jobs.trigger_dispatch()

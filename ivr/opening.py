@@ -6,7 +6,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from app import opening_hours
 from app.contracts import includes_out_of_hours
 from app.extensions import db
-from app.models import Call, Callback, CallbackStatus
+from app.models import Call, Callback, CallbackStatus, CallOutcome
 from app.telephony import public_url
 from app.tickets import ticket_store
 from callbacks import lifecycle
@@ -113,12 +113,15 @@ def open_callback():
         return answer(main_menu_or_closed(twiml, call))
     if key == "2":
         cancelled = lifecycle.cancel(callback.id)
+        call.outcome = CallOutcome.CANCELLED_CALLBACK if cancelled else CallOutcome.KEPT_PLACE
         db.session.commit()
         if cancelled:
             ticket_store().add_note(callback.ticket, "The caller cancelled the callback by phone.")
         return answer(
             say_goodbye(twiml, call.language, "callback_cancelled" if cancelled else "callback_not_cancelled")
         )
+    call.outcome = CallOutcome.KEPT_PLACE
+    db.session.commit()
     speak(twiml, call.language, "keep_place")
     return answer(say_goodbye(twiml, call.language))
 

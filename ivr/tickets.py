@@ -4,7 +4,7 @@ from flask import current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.extensions import db
-from app.models import Call, Ticket
+from app.models import Call, CallOutcome, Ticket
 from app.telephony import public_url
 from app.tickets import ticket_store
 from ivr import callback_number, catalog, opening, problem
@@ -46,6 +46,7 @@ def ticket_number():
         speak(twiml, call.language, "ticket_not_found")
         return answer(ask_ticket_number(twiml, call, misses))
     call.ticket_id = ticket.id
+    call.outcome = call.outcome or CallOutcome.TICKET_READ
     db.session.commit()
     return answer(read_ticket(VoiceResponse(), call, ticket))
 

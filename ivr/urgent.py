@@ -11,7 +11,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from app import phone
 from app.extensions import db
-from app.models import Call, Technician, Ticket, UrgentStatus, UrgentTransfer
+from app.models import Call, CallOutcome, Technician, Ticket, UrgentStatus, UrgentTransfer
 from app.telephony import public_url
 from app.tickets import ticket_store
 from callbacks import jobs, urgent
@@ -29,6 +29,7 @@ MAX_ROUNDS = 10
 
 def put_through(twiml: VoiceResponse, call: Call, ticket: Ticket, oncall_only: bool) -> VoiceResponse:
     """Start the transfer: "We are connecting you to a technician now." and the first round."""
+    call.outcome = CallOutcome.PUT_THROUGH
     transfer = urgent.start(call.sid, ticket, call.from_e164, oncall_only)
     speak(twiml, call.language, "urgent_connecting")
     return next_round(twiml, call, transfer)
@@ -66,7 +67,7 @@ def first_in_queue(twiml: VoiceResponse, call: Call, transfer: UrgentTransfer) -
     """Nobody took it: a P1 callback at the front, and a message for the ticket if the caller likes."""
     if transfer.phone:
         callback, created = queue_callback(transfer.ticket, transfer.phone, 1, call.language)
-        call.callback_id = callback.id
+        call.callback_id, call.outcome = callback.id, CallOutcome.QUEUED
         db.session.commit()
         if created:
             jobs.trigger_dispatch()
