@@ -12,12 +12,20 @@ from pathlib import Path
 from typing import Any
 
 from app.opening_hours import parse_hours
+from app.redis_url import sentinel_target
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 DEFAULT_PRIORITY_MATRIX = (
     "cannot_work:me=3,cannot_work:several=2,cannot_work:company=1,can_work:me=4,can_work:several=4,can_work:company=3"
 )
+
+
+def checked_redis_url(url: str) -> str:
+    """A malformed Sentinel URL stops the process at start, with what is wrong (RedisUrlError)."""
+    sentinel_target(url)
+    return url
 
 
 def parse_priority_matrix(raw: str) -> dict[tuple[str, str], int]:
@@ -61,7 +69,8 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": get("DATABASE_URL", f"sqlite:///{instance / 'callback-desk.db'}"),
         "INSTANCE_PATH": str(instance),
         # Redis carries RQ jobs only; nothing in it is the only copy of anything.
-        "REDIS_URL": get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        # Or a redis+sentinel:// URL (app/redis_url.py).
+        "REDIS_URL": checked_redis_url(get("REDIS_URL", DEFAULT_REDIS_URL)),
         "SECRET_KEY": get("SECRET_KEY", "dev-only-secret-change-me"),
         "TWILIO_ACCOUNT_SID": get("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"),
         "TWILIO_AUTH_TOKEN": get("TWILIO_AUTH_TOKEN", "emulator-auth-token"),

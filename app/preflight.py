@@ -26,6 +26,7 @@ from app import telephony
 from app.extensions import db
 from app.models import Technician
 from app.queueing import QUEUES, redis_connection
+from app.redis_url import describe, redacted, sentinel_target
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 #: The defaults of app/config.py that only make sense with the local emulator.
@@ -104,13 +105,23 @@ def database() -> Iterator[Finding]:
 
 
 def redis() -> Iterator[Finding]:
+    url = current_app.config["REDIS_URL"]
     connection = redis_connection()
     try:
         connection.ping()
     except Exception as error:
-        yield Finding(FAIL, "Redis", f"{current_app.config['REDIS_URL']} does not answer: {_first_line(error)}")
+        yield Finding(FAIL, "Redis", f"{redacted(url)} does not answer: {describe(error)}")
         return
-    yield Finding(OK, "Redis", current_app.config["REDIS_URL"])
+    target = sentinel_target(url)
+    if target is None:
+        yield Finding(OK, "Redis", redacted(url))
+    else:
+        host, port = connection.connection_pool.get_master_address()
+        yield Finding(
+            OK,
+            "Redis",
+            f"master {target.master!r} at {host}:{port}, db {target.db}, via {len(target.instances)} sentinel(s)",
+        )
     serving = {name: 0 for name in QUEUES}
     for worker in Worker.all(connection=connection):
         for name in worker.queue_names():

@@ -15,6 +15,8 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from rq.utils import current_timestamp
 
+from app.redis_url import connect
+
 log = logging.getLogger(__name__)
 
 #: Queue names in the order a worker should serve them.
@@ -28,7 +30,7 @@ def redis_connection() -> Redis:
     """One client (and connection pool) per app, created on first use."""
     connection = current_app.extensions.get("redis")
     if connection is None:
-        connection = Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+        connection = connect(current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
         current_app.extensions["redis"] = connection
     return connection
 
