@@ -42,8 +42,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_desk_pages(app: Flask) -> None:
     """Accounts, the manager's board, the technician's console, the JSON API and the phone lab."""
-    from app import api, auth, board, console, lab
+    from app import api, auth, board, console, errors, lab
 
+    errors.register(app)
     auth.init_app(app)
     for blueprint in (board.bp, console.bp, api.bp, lab.bp):
         app.register_blueprint(blueprint)

@@ -247,14 +247,14 @@ def record_comment(survey: Survey, comment: str) -> bool:
 
 def page(survey: Survey | None, state: str, token: str = "", status: int = 200, **values: Any) -> Response:
     language = survey.language if survey is not None and survey.language in LANGUAGES else None
-    language = language or _browser_language()
+    language = language or browser_language()
     html = render_template(
         f"survey/{language}/page.html", language=language, state=state, survey=survey, token=token, **values
     )
     return Response(html, status=status)
 
 
-def _browser_language() -> str:
+def browser_language() -> str:
     """For a link that names no survey: the browser's language, else the desk's default."""
     best = request.accept_languages.best_match(LANGUAGES)
     if best:

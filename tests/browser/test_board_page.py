@@ -10,6 +10,7 @@ from app.models import Callback
 from emulator import Phone
 from tests.browser.conftest import log_in, screenshot
 from tests.conftest import add_contact, add_technician, add_user
+from tests.test_unavailable import database_down
 
 CUSTOMER = "+32470123456"
 SECOND = "+32475987654"
@@ -72,3 +73,17 @@ def test_a_manager_changes_a_priority_and_sets_a_technician_available(desk, page
     page.locator("#technicians tr[data-technician]").get_by_role("button", name="Set available").click()
     expect(page.locator("#technicians")).to_contain_text("offered")
     expect(page.locator("#in-progress")).to_contain_text("ringing technician")
+
+
+def test_the_board_says_when_the_database_is_down_and_recovers_by_itself(desk, page: Page):
+    add_user("boss")
+    add_technician("Jan Janssens", "+32470000001", state="away")
+    log_in(page, desk.url, "boss")
+    expect(page.locator("#live")).to_contain_text("Jan Janssens")
+    page.evaluate("window.sameDocument = true")
+    with database_down():
+        banner = page.locator("#desk-problem")
+        expect(banner).to_contain_text("The desk's database does not answer right now.")
+        expect(page.locator("#live")).to_contain_text("Jan Janssens")  # the last good content stays
+    expect(page.locator("#desk-problem")).to_have_count(0)
+    assert page.evaluate("window.sameDocument") is True  # it kept polling; nobody reloaded the page
