@@ -42,11 +42,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_desk_pages(app: Flask) -> None:
     """Accounts, the manager's board, the technician's console, the JSON API and the phone lab."""
-    from app import api, auth, board, console, errors, lab
+    from app import api, auth, board, console, errors, lab, monitoring
 
     errors.register(app)
     auth.init_app(app)
-    for blueprint in (board.bp, console.bp, api.bp, lab.bp):
+    for blueprint in (board.bp, console.bp, api.bp, lab.bp, monitoring.bp):
         app.register_blueprint(blueprint)
 
 

@@ -89,6 +89,18 @@ def take(record: dict) -> None:
         queue_callback(ticket, record["phone"], ticket.priority, record.get("language") or "en")
 
 
+def pending_on_disk() -> int:
+    """Promises in this host's spool not taken yet (for /metrics): lines of the spool and of drains in progress."""
+    folder = Path(current_app.instance_path)
+    pending = 0
+    for path in (folder / SPOOL_NAME, *folder.glob(f"{SPOOL_NAME}.*.draining")):
+        try:
+            pending += sum(1 for line in path.open() if line.strip())
+        except FileNotFoundError:
+            continue  # drained meanwhile
+    return pending
+
+
 def drain_spool() -> int:
     """Take every spooled rescue (the reconciler calls this); returns how many lines were read.
 
