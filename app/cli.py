@@ -32,6 +32,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(queue_command)
     app.cli.add_command(simulate_call)
     app.cli.add_command(check_command)
+    app.cli.add_command(purge_command)
     from app.autotask.cli import autotask_group
 
     app.cli.add_command(autotask_group)
@@ -200,6 +201,17 @@ def simulate_call(caller: str, keys: str, emulator_url: str) -> None:
     for error in call["errors"]:
         click.echo(f"  ERROR: {error}", err=True)
     click.echo(f"call {call['sid']} ended: {call['status']}")
+
+
+@click.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what would go; change nothing.")
+def purge_command(dry_run: bool) -> None:
+    """Remove personal data older than RETENTION_DAYS (rq cron does it hourly)."""
+    from app import retention
+
+    if retention.cutoff() is None:
+        raise click.ClickException("RETENTION_DAYS is not set: everything is kept")
+    click.echo(("would remove: " if dry_run else "removed: ") + str(retention.purge(dry_run=dry_run)))
 
 
 @click.command("check")

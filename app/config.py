@@ -74,6 +74,8 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "SECRET_KEY": get("SECRET_KEY", "dev-only-secret-change-me"),
         # A bearer token for /metrics that needs no database (a manager's API token works as well).
         "METRICS_TOKEN": get("METRICS_TOKEN", ""),
+        # Days the phone line keeps callers' numbers, IVR calls and recordings (app/retention.py); 0 keeps them.
+        "RETENTION_DAYS": number("RETENTION_DAYS", 0),
         "TWILIO_ACCOUNT_SID": get("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"),
         "TWILIO_AUTH_TOKEN": get("TWILIO_AUTH_TOKEN", "emulator-auth-token"),
         # Replaces the REST host: a local emulator or a Twilio-compatible provider.

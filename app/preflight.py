@@ -79,6 +79,12 @@ def settings() -> Iterator[Finding]:
         yield Finding(OK, "ONCALL_NUMBER", config["ONCALL_NUMBER"])
     else:
         yield Finding(WARN, "ONCALL_NUMBER", "not set: an urgent call nobody takes becomes a P1 callback")
+    if config["RETENTION_DAYS"] > 0:
+        yield Finding(
+            OK, "RETENTION_DAYS", f"callers' numbers, IVR calls and recordings go after {config['RETENTION_DAYS']} days"
+        )
+    else:
+        yield Finding(WARN, "RETENTION_DAYS", "not set: callers' numbers, IVR calls and recordings are kept forever")
 
 
 def database() -> Iterator[Finding]:

@@ -5,6 +5,7 @@ from rq import cron
 from app.autotask.follow import follow_job
 from app.autotask.phones import refresh_job
 from app.config import from_environment
+from app.retention import purge_job
 from callbacks.jobs import reconcile
 
 SETTINGS = from_environment()
@@ -12,6 +13,9 @@ SETTINGS = from_environment()
 RECONCILE_EVERY_SECONDS = SETTINGS["RECONCILE_SECONDS"]
 
 cron.register(reconcile, queue_name="dispatch", interval=RECONCILE_EVERY_SECONDS, job_timeout=120)
+if SETTINGS["RETENTION_DAYS"] > 0:
+    # Personal data past the retention period: removed within the hour it falls due.
+    cron.register(purge_job, queue_name="notify", cron="7 * * * *", job_timeout=1800)
 if SETTINGS["TICKET_STORE"] == "autotask":
     # Autotask keeps phone numbers as free text: rebuild the local index of normalised numbers nightly.
     cron.register(refresh_job, queue_name="notify", cron="15 3 * * *", job_timeout=1800)

@@ -76,6 +76,9 @@ class TwilioEmulator:
         self.max_fetches = max_fetches
         self.calls: dict[str, CallRecord] = {}
         self.messages: list[dict[str, str]] = []
+        #: Recordings made by <Record>, by SID; one deleted through the REST API is gone from here.
+        self.recordings: dict[str, Recording] = {}
+        self.deleted_recordings: set[str] = set()
         self.requests: list[dict[str, object]] = []
         self.default_phone = Phone()
         self.phone_factory: PhoneFactory | None = None
@@ -302,7 +305,18 @@ class TwilioEmulator:
         """A recording whose URL the emulator serves."""
         sid = new_sid("RE")
         url = f"{self.base_url}/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{sid}"
-        return Recording(sid, url, duration)
+        recording = Recording(sid, url, duration)
+        with self._lock:
+            self.recordings[sid] = recording
+        return recording
+
+    def delete_recording(self, sid: str) -> bool:
+        """Delete a recording as ``DELETE Recordings/{sid}`` does; False when there is none."""
+        with self._lock:
+            if self.recordings.pop(sid, None) is None:
+                return False
+            self.deleted_recordings.add(sid)
+            return True
 
     def start_recording_callbacks(
         self,

@@ -95,6 +95,7 @@ class RestApi:
             (f"{ACCOUNT}/Messages.json", self.create_message, ["POST"]),
             (f"{ACCOUNT}/Messages.json", self.list_messages, ["GET"]),
             (f"{ACCOUNT}/Messages/<sid>.json", self.fetch_message, ["GET"]),
+            (f"{ACCOUNT}/Recordings/<sid>.json", self.delete_recording, ["DELETE"]),
             (f"{ACCOUNT}/Recordings/<name>", self.recording_audio, ["GET"]),
             ("/_emulator/calls", self.control_place_call, ["POST"]),
             ("/_emulator/calls", self.control_list_calls, ["GET"]),
@@ -118,8 +119,8 @@ class RestApi:
             if request.remote_addr not in LOOPBACK:
                 return jsonify({"error": "the control API is loopback only"}), 403
             return None
-        if "/Recordings/" in path:
-            # Recording media is public, like Twilio's default.
+        if "/Recordings/" in path and request.method == "GET":
+            # Recording media is public, like Twilio's default; deleting one is not.
             return None
         if not self.authorized():
             return twilio_error(401, 20003, "Authenticate")
@@ -368,9 +369,17 @@ class RestApi:
 
     # -- recordings -------------------------------------------------------
 
-    def recording_audio(self, account_sid: str, name: str) -> Response:
-        """Any recording URL plays a second of silence."""
+    def recording_audio(self, account_sid: str, name: str) -> Response | tuple[Response, int]:
+        """A second of silence for any recording name (tests make URLs by hand); a deleted recording is gone."""
+        if name.split(".", 1)[0] in self.emu.deleted_recordings:
+            return self.not_found()
         return Response(silent_wav(), mimetype="audio/x-wav")
+
+    def delete_recording(self, account_sid: str, sid: str) -> Response | tuple[Response, int]:
+        """``DELETE Recordings/{sid}.json``: 204, or Twilio's 404 for a recording that is not (or no longer) there."""
+        if not self.emu.delete_recording(sid):
+            return self.not_found()
+        return Response(status=204)
 
     # -- control API (JSON, loopback only) ----------------------------------
 

@@ -303,6 +303,18 @@ def test_record_posts_the_action_then_recording_and_transcription_callbacks(emu,
     assert audio.status_code == 200 and audio.content.startswith(b"RIFF")
 
 
+def test_a_recording_is_deleted_through_the_rest_api_by_its_account_only(emu, rest):
+    recording = emu.new_recording(3)
+    json_url = f"{emu.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{recording.sid}.json"
+    assert requests.delete(json_url, timeout=5).status_code == 401  # media is public, deleting is not
+    assert requests.get(recording.url, timeout=5).status_code == 200
+    assert rest.recordings(recording.sid).delete() is True
+    assert requests.get(recording.url, timeout=5).status_code == 404
+    with pytest.raises(TwilioRestException) as again:
+        rest.recordings(recording.sid).delete()
+    assert again.value.status == 404 and again.value.code == 20404
+
+
 def test_an_empty_recording_skips_the_action_and_continues(emu, web):
     web.routes["/voice"] = twiml(RECORD, "<Say>We heard nothing.</Say>")
 
