@@ -21,14 +21,16 @@ def _json(schema: dict, description: str) -> dict:
 
 
 def _errors(*statuses: int) -> dict:
+    """The error answers of an operation; every one may also answer 503 (app/errors.py)."""
     meaning = {
         400: "Bad input",
         401: "No valid bearer token",
         403: "Not allowed for this role",
         404: "Not found",
         409: "Not possible in the current state",
+        503: "The database or Redis does not answer; nothing was changed. Retry after `Retry-After` seconds.",
     }
-    return {str(status): _json(_ref("Error"), meaning[status]) for status in statuses}
+    return {str(status): _json(_ref("Error"), meaning[status]) for status in (*statuses, 503)}
 
 
 def _id_parameter(name: str) -> dict:
