@@ -8,9 +8,10 @@ What the phone line itself holds about a caller goes once it is that old:
   number (the rows stay: they are the desk's history and its figures);
 - **recordings** of the problem descriptions are deleted at the provider once their
   ticket has been closed for that long (or, for a call that opened none, once the call
-  ended that long ago); a closed ticket then loses its recording link and its caller's
-  number, with a note. Open tickets keep everything. The rest of a ticket (title,
-  description, notes) is the ticket system's record, kept by its own rules.
+  ended that long ago), the ticket's own and those of its other calls; a closed
+  ticket then loses its recording link and its caller's number, with a note. Open tickets
+  keep everything. The rest of a ticket (title, description, notes) is the ticket system's
+  record, kept by its own rules.
 
 A recording the provider cannot delete now is left for the next run, with the rows
 that point to it. ``rq cron`` runs this hourly when ``RETENTION_DAYS`` is set, and
@@ -106,12 +107,17 @@ def _recordings(before: datetime, done: Purged, dry_run: bool) -> set[str]:
             Ticket.closed_at < before, or_(Ticket.recording_url.is_not(None), Ticket.caller_phone.is_not(None))
         )
     ).all()
-    orphan_urls = db.session.scalars(
-        select(Call.recording_url).where(
-            Call.ended_at < before, Call.recording_url.is_not(None), Call.ticket_id.is_(None)
+    # A call's own recording may not be its ticket's (the ticket had one already), or the call opened none.
+    call_urls = db.session.scalars(
+        select(Call.recording_url)
+        .outerjoin(Ticket, Call.ticket_id == Ticket.id)
+        .where(
+            Call.ended_at < before,
+            Call.recording_url.is_not(None),
+            or_(Call.ticket_id.is_(None), Ticket.closed_at < before),
         )
     ).all()
-    urls = {ticket.recording_url for ticket in closed_tickets if ticket.recording_url} | set(orphan_urls)
+    urls = {ticket.recording_url for ticket in closed_tickets if ticket.recording_url} | set(call_urls)
     kept: set[str] = set()
     for url in sorted(urls):
         if dry_run or _delete_at_provider(url):

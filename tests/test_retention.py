@@ -114,6 +114,15 @@ def test_old_personal_data_goes_and_open_work_and_recent_history_stay(desk):
     assert (again.recordings, again.calls, again.callbacks, again.urgent_calls, again.tickets) == (0, 0, 0, 0, 0)
 
 
+def test_a_second_call_s_recording_goes_with_its_closed_ticket(desk):
+    first, second = desk.emulator.new_recording(5), desk.emulator.new_recording(5)
+    closed = ticket("+32470000001", first.url, closed_days_ago=40)
+    call("CA1", "+32470000001", 50, ticket_id=closed.id, recording_url=first.url)
+    call("CA2", "+32470000001", 45, ticket_id=closed.id, recording_url=second.url)  # the ticket kept the first
+    assert retention.purge().recordings == 2
+    assert desk.emulator.recordings == {}
+
+
 def test_a_recording_the_provider_keeps_is_tried_again_with_what_points_to_it(desk):
     recording = desk.emulator.new_recording(5)
     closed = ticket("+32470000001", recording.url, closed_days_ago=40)
