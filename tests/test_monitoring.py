@@ -1,15 +1,17 @@
 """/healthz and /metrics against the real database and Redis, read with Prometheus's own parser."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from rq import Queue, Worker
 from rq.cron import CronScheduler
 
+from app import monitoring
 from app.accounts import new_token
 from app.extensions import db
-from app.models import Call, Callback, CallOutcome, Role, utcnow
+from app.figures import day_start
+from app.models import Call, Callback, CallOutcome, Role
 from app.queueing import redis_connection
 from app.tickets import ticket_store
 from callbacks import rescue
@@ -34,43 +36,49 @@ def token(app) -> str:
     return new_token(add_user("boss"))
 
 
-def callback(phone: str, priority: int, minutes_ago: int = 0, due_in: int = 0) -> Callback:
+def callback(phone: str, priority: int, now: datetime, minutes_ago: int = 0, due_in: int = 0) -> Callback:
     ticket = ticket_store().create(title="Printer", caller_phone=phone, priority=priority)
     queued, _ = queue_callback(ticket, phone, priority, "en")
-    queued.queued_at = utcnow() - timedelta(minutes=minutes_ago)
-    queued.due_at = utcnow() + timedelta(minutes=due_in)
+    queued.queued_at = now - timedelta(minutes=minutes_ago)
+    queued.due_at = now + timedelta(minutes=due_in)
     db.session.commit()
     return queued
 
 
-def test_metrics_show_the_queue_the_technicians_and_today(client, token):
-    callback("+32470000001", 2, minutes_ago=30)
-    callback("+32470000002", 2, minutes_ago=5)
-    callback("+32470000003", 4, minutes_ago=90, due_in=10)  # a retry, not due yet
-    done = callback("+32470000004", 3)
-    done.status, done.ended_at = "completed", utcnow()
+def test_metrics_show_the_queue_the_technicians_and_today(client, token, monkeypatch):
+    # The scrape's clock stands at 10:00 on the desk's day, so "today" holds at any hour the test runs.
+    now = day_start() + timedelta(hours=10)
+    monkeypatch.setattr(monitoring, "utcnow", lambda: now)
+    callback("+32470000001", 2, now, minutes_ago=30)
+    callback("+32470000002", 2, now, minutes_ago=5)
+    callback("+32470000003", 4, now, minutes_ago=90, due_in=10)  # a retry, not due yet
+    callback("+32470000009", 4, now, minutes_ago=11 * 60)  # joined yesterday, still waiting
+    done = callback("+32470000004", 3, now)
+    done.status, done.ended_at = "completed", now
     add_technician("Jan", "+32470000011", state="available")
     add_technician("Marie", "+32470000012", state="on_call")
     add_technician("Tom", "+32470000013", state="on_call")
     db.session.add_all(
         [
-            Call(sid="CA1", language="en", ended_at=utcnow()),  # hung up in the menu
-            Call(sid="CA2", language="en", ended_at=utcnow(), outcome=CallOutcome.QUEUED),
+            Call(sid="CA1", language="en", ended_at=now),  # hung up in the menu
+            Call(sid="CA2", language="en", ended_at=now, outcome=CallOutcome.QUEUED),
+            Call(sid="CA3", language="en", ended_at=now - timedelta(hours=11)),  # yesterday
         ]
     )
     db.session.commit()
 
     samples = scrape(client, token)
     assert samples[("callback_desk_callbacks_waiting", (("priority", "2"),))] == 2
-    assert samples[("callback_desk_callbacks_waiting", (("priority", "4"),))] == 1
-    assert samples[("callback_desk_callbacks_due", (("priority", "4"),))] == 0
+    assert samples[("callback_desk_callbacks_waiting", (("priority", "4"),))] == 2
+    assert samples[("callback_desk_callbacks_due", (("priority", "4"),))] == 1
     assert samples[("callback_desk_callbacks_due", (("priority", "1"),))] == 0
-    assert 30 * 60 <= samples[("callback_desk_oldest_due_callback_seconds", (("priority", "2"),))] < 31 * 60
-    assert samples[("callback_desk_oldest_due_callback_seconds", (("priority", "4"),))] == 0
+    assert samples[("callback_desk_oldest_due_callback_seconds", (("priority", "2"),))] == 30 * 60
+    assert samples[("callback_desk_oldest_due_callback_seconds", (("priority", "4"),))] == 11 * 3600
+    assert samples[("callback_desk_oldest_due_callback_seconds", (("priority", "1"),))] == 0
     assert samples[("callback_desk_technicians", (("state", "on_call"),))] == 2
     assert samples[("callback_desk_technicians", (("state", "away"),))] == 0
     assert samples[("callback_desk_callbacks_ended_today", (("status", "completed"),))] == 1
-    assert samples[("callback_desk_callbacks_queued_today", ())] == 3  # the retry joined 90 min ago: today too
+    assert samples[("callback_desk_callbacks_queued_today", ())] == 4  # not the one from yesterday
     assert (samples[("callback_desk_calls_ended_today", ())], samples[("callback_desk_calls_abandoned_today", ())]) == (
         2,
         1,
