@@ -40,7 +40,7 @@ def register(app: Flask) -> None:
 
 def unavailable(error: Exception) -> Response:
     log.warning("%s %s: a service does not answer (%s)", request.method, request.path, type(error).__name__)
-    _rollback()
+    rollback()
     what = "redis" if isinstance(error, RedisConnectionError | RedisTimeoutError) else "database"
     message = f"The desk's {what} does not answer right now. Nothing was changed; try again in a few seconds."
     response = _answer(503, "unavailable", message)
@@ -52,7 +52,7 @@ def internal_error(error: InternalServerError) -> Response:
     original = getattr(error, "original_exception", None)
     if isinstance(original, UNAVAILABLE):
         return unavailable(original)
-    _rollback()
+    rollback()
     return _answer(500, "internal_error", "Something went wrong on the desk's side; it has been logged.")
 
 
@@ -78,7 +78,8 @@ def render(template: str, **values) -> str:
     return current_app.jinja_env.get_template(template).render(**values)
 
 
-def _rollback() -> None:
+def rollback() -> None:
+    """Roll the session back after a failure; a rollback that fails too is logged, never raised."""
     try:
         db.session.rollback()
     except Exception:

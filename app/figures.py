@@ -104,22 +104,31 @@ def per_priority(times: list[tuple[int, float]]) -> list[PriorityFigures]:
     return figures
 
 
-def _count(*conditions, model=Callback) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
+def _count(*conditions) -> int:
+    return db.session.scalar(select(func.count()).select_from(Callback).where(*conditions))
+
+
+def inbound_calls(since: datetime) -> tuple[int, int]:
+    """Inbound calls that ended since ``since``, and how many of them were abandoned (no outcome)."""
+    ended, abandoned = db.session.execute(
+        select(func.count(), func.count().filter(Call.outcome.is_(None))).where(Call.ended_at >= since)
+    ).one()
+    return ended, abandoned
 
 
 def day_figures(now: datetime | None = None) -> dict:
     """Everything the board's figures panel shows for today."""
     since = day_start(now)
     times = times_to_callback(since)
+    calls_ended, abandoned = inbound_calls(since)
     return {
         "since": since,
         "queued": _count(Callback.queued_at >= since),
         "completed": len(times),
         "unreachable": _count(Callback.status == CallbackStatus.UNREACHABLE, Callback.ended_at >= since),
         "cancelled": _count(Callback.status == CallbackStatus.CANCELLED, Callback.ended_at >= since),
-        "calls_ended": _count(Call.ended_at >= since, model=Call),
-        "abandoned": _count(Call.ended_at >= since, Call.outcome.is_(None), model=Call),
+        "calls_ended": calls_ended,
+        "abandoned": abandoned,
         "priorities": per_priority(times),
         "distribution": distribution([minutes for _, minutes in times]),
         "queue_length": queue_length_series(since, now or utcnow()),

@@ -22,18 +22,17 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, current_app, jsonify, request
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from rq import Queue, Worker
+from rq import Queue
 from rq.cron import CronScheduler
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import func, select, text
 
 from app import accounts
-from app.errors import UNAVAILABLE
+from app.errors import UNAVAILABLE, rollback
 from app.extensions import db
-from app.figures import day_start
+from app.figures import day_start, inbound_calls
 from app.models import (
     OPEN_URGENT_STATUSES,
-    Call,
     Callback,
     CallbackStatus,
     Role,
@@ -42,7 +41,7 @@ from app.models import (
     UrgentTransfer,
     utcnow,
 )
-from app.queueing import QUEUES, redis_connection
+from app.queueing import QUEUES, redis_connection, workers_per_queue
 from app.redis_url import describe
 from callbacks import rescue
 
@@ -71,7 +70,7 @@ def _database_state() -> str:
         db.session.execute(text("SELECT 1"))
         db.session.rollback()
     except Exception as error:
-        _rollback()
+        rollback()
         return f"down: {type(error).__name__}"
     return "ok"
 
@@ -125,7 +124,7 @@ class DeskCollector:
             yield from self._from_database()
             database_up.add_metric([], 1)
         except UNAVAILABLE as error:
-            _rollback()
+            rollback()
             log.warning("metrics: the database does not answer (%s)", type(error).__name__)
             database_up.add_metric([], 0)
         yield database_up
@@ -222,14 +221,12 @@ class DeskCollector:
         family = gauge("callbacks_queued_today", "Callbacks that joined the queue today")
         family.add_metric([], db.session.scalar(select(func.count()).where(Callback.queued_at >= since)))
         yield family
-        calls = db.session.execute(
-            select(func.count(), func.count().filter(Call.outcome.is_(None))).where(Call.ended_at >= since)
-        ).one()
+        calls_ended, abandoned = inbound_calls(since)
         family = gauge("calls_ended_today", "Inbound calls that ended today")
-        family.add_metric([], calls[0])
+        family.add_metric([], calls_ended)
         yield family
         family = gauge("calls_abandoned_today", "Inbound calls that ended today before the IVR settled them")
-        family.add_metric([], calls[1])
+        family.add_metric([], abandoned)
         yield family
         db.session.rollback()
 
@@ -237,11 +234,7 @@ class DeskCollector:
         connection = redis_connection()
         queued = gauge("rq_jobs", "RQ jobs by queue and state", ("queue", "state"))
         workers = gauge("rq_workers", "RQ workers serving each queue", ("queue",))
-        serving = dict.fromkeys(QUEUES, 0)
-        for worker in Worker.all(connection=connection):
-            for name in worker.queue_names():
-                if name in serving:
-                    serving[name] += 1
+        serving = workers_per_queue(connection)
         for name in QUEUES:
             queue = Queue(name, connection=connection)
             queued.add_metric([name, "queued"], queue.count)
@@ -253,10 +246,3 @@ class DeskCollector:
         cron = gauge("rq_cron_schedulers", "rq cron processes running (there should be exactly one)")
         cron.add_metric([], len(CronScheduler.all(connection)))
         yield cron
-
-
-def _rollback() -> None:
-    try:
-        db.session.rollback()
-    except Exception:
-        log.exception("rollback failed")

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
-from rq import Worker
 from rq.cron import CronScheduler
 from sqlalchemy import func, select
 from twilio.base.exceptions import TwilioRestException
@@ -25,7 +24,7 @@ from twilio.base.exceptions import TwilioRestException
 from app import telephony
 from app.extensions import db
 from app.models import Technician
-from app.queueing import QUEUES, redis_connection
+from app.queueing import redis_connection, workers_per_queue
 from app.redis_url import describe, redacted, sentinel_target
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
@@ -128,11 +127,7 @@ def redis() -> Iterator[Finding]:
             "Redis",
             f"master {target.master!r} at {host}:{port}, db {target.db}, via {len(target.instances)} sentinel(s)",
         )
-    serving = {name: 0 for name in QUEUES}
-    for worker in Worker.all(connection=connection):
-        for name in worker.queue_names():
-            if name in serving:
-                serving[name] += 1
+    serving = workers_per_queue(connection)
     idle = [name for name, count in serving.items() if not count]
     if idle:
         yield Finding(WARN, "workers", f"no rq worker serves {', '.join(idle)} (start the worker processes)")

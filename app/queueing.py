@@ -10,7 +10,7 @@ from functools import cache
 
 from flask import Flask, current_app, has_app_context
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue, Retry, Worker
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from rq.utils import current_timestamp
@@ -47,6 +47,16 @@ def enqueue(queue_name: str, function: str, *args, retry: Retry | None = None) -
         log.exception("could not enqueue %s on %s", function, queue_name)
         return False
     return True
+
+
+def workers_per_queue(connection: Redis) -> dict[str, int]:
+    """How many registered RQ workers serve each of the desk's queues (for check and /metrics)."""
+    serving = dict.fromkeys(QUEUES, 0)
+    for worker in Worker.all(connection=connection):
+        for name in worker.queue_names():
+            if name in serving:
+                serving[name] += 1
+    return serving
 
 
 def enqueue_overdue() -> int:

@@ -116,7 +116,7 @@ def settle_transfer(transfer: UrgentTransfer) -> bool:
     caller_call = _fetch(transfer.call_sid)
     if caller_call is None or caller_call.status not in OVER:
         return False
-    legs = [leg for leg in telephony.rest_client().calls.list(parent_call_sid=transfer.call_sid, limit=20)]
+    legs = telephony.rest_client().calls.list(parent_call_sid=transfer.call_sid, limit=20)
     talked = [int(leg.duration) for leg in legs if leg.status == "completed" and leg.duration]
     settled = urgent.call_over(transfer, max(talked) if talked else None)
     if settled:
