@@ -9,6 +9,7 @@ not run under this pytest version).
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.core.parameters import ParameterLocation
 
 from app.accounts import new_token
 from app.tickets import ticket_store
@@ -30,6 +31,12 @@ def api_schema(app):
     return schemathesis.openapi.from_wsgi("/api/openapi.json", app)
 
 
+def headers_are_negative(case) -> bool:
+    components = case.meta.components if case.meta is not None else {}
+    header = components.get(ParameterLocation.HEADER)
+    return header is not None and header.mode == schemathesis.GenerationMode.NEGATIVE
+
+
 @pytest.mark.parametrize("mode", [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE])
 def test_the_api_honours_its_openapi_document(api_schema, mode):
     headers = {"Authorization": f"Bearer {new_token(add_user(f'robot-{mode}'))}"}
@@ -46,6 +53,8 @@ def test_the_api_honours_its_openapi_document(api_schema, mode):
             max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, suppress_health_check=list(HealthCheck)
         )
         def conforms(case) -> None:
-            case.call_and_validate(headers=headers)
+            # A case whose headers are the invalid part (the token left out or mangled) is sent as generated:
+            # putting a valid token back would turn it into a valid request the API rightly accepts.
+            case.call_and_validate(headers=None if headers_are_negative(case) else headers)
 
         conforms()
