@@ -16,8 +16,8 @@ from werkzeug.exceptions import HTTPException
 
 from app import accounts, actions
 from app.cli import queue_snapshot
+from app.clock import day_start
 from app.extensions import db
-from app.figures import day_start
 from app.models import Callback, CallbackAttempt, Role, Technician, Ticket
 from app.openapi import document
 from app.surveys import csat_summary

@@ -17,10 +17,11 @@ from sqlalchemy.orm import selectinload
 from app import actions, phone
 from app.auth import protect_forms, role_required
 from app.charts import distribution_chart, queue_chart
+from app.clock import day_start, local, utcnow
 from app.extensions import db
-from app.figures import day_figures, day_start, to_local
+from app.figures import day_figures
 from app.forms import PriorityForm, TechnicianStateForm
-from app.models import Callback, CallbackStatus, Contact, Role, Technician, Ticket, utcnow
+from app.models import Callback, CallbackStatus, Contact, Role, Technician, Ticket
 from callbacks import urgent
 from callbacks.queue import waiting
 
@@ -125,7 +126,7 @@ def phone_number(e164: str | None) -> str:
 
 @bp.app_template_filter("clock")
 def clock(moment: datetime | None) -> str:
-    return to_local(moment).strftime("%H:%M") if moment else ""
+    return local(moment).strftime("%H:%M") if moment else ""
 
 
 @bp.get("")
@@ -213,11 +214,11 @@ def export():
                 callback.language,
                 callback.attempts,
                 spreadsheet_safe(callback.technician.name if callback.technician else ""),
-                to_local(callback.queued_at).isoformat(timespec="seconds"),
-                to_local(callback.ended_at).isoformat(timespec="seconds") if callback.ended_at else "",
+                local(callback.queued_at).isoformat(timespec="seconds"),
+                local(callback.ended_at).isoformat(timespec="seconds") if callback.ended_at else "",
             ]
         )
-    filename = f"callbacks-{to_local(utcnow()).date().isoformat()}.csv"
+    filename = f"callbacks-{local().date().isoformat()}.csv"
     return Response(
         out.getvalue(),
         mimetype="text/csv",

@@ -7,7 +7,7 @@ rest of the board.
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.figures import to_local
+from app.clock import local
 
 WIDTH, HEIGHT = 560, 150
 #: Room for the axis labels.
@@ -55,8 +55,8 @@ def queue_chart(series: list[tuple[datetime, int]]) -> dict:
         previous = count
     ticks, seen = [], set()
     for moment, _ in series:
-        hour = to_local(moment).strftime("%H:00")
-        if hour not in seen and to_local(moment).minute == 0:
+        hour = local(moment).strftime("%H:00")
+        if hour not in seen and local(moment).minute == 0:
             seen.add(hour)
             ticks.append((x(moment), hour))
     return {

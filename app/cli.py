@@ -7,7 +7,7 @@ import requests
 from flask import Flask, current_app
 from sqlalchemy import func, or_, select
 
-from app import accounts, opening_hours, phone
+from app import accounts, clock, phone
 from app.extensions import db
 from app.models import OPEN_CALLBACK_STATUSES, Callback, Company, Contact, ContactPhone, Technician, TechnicianState
 from callbacks import jobs, technicians, urgent
@@ -110,7 +110,7 @@ def set_technician_state(number: str, state: str) -> None:
 def queue_snapshot() -> dict:
     """Today's callbacks in every state (and older ones still open), all technicians and the
     urgent calls in progress, as ``queue --json`` prints them."""
-    today = opening_hours.as_utc(opening_hours.local().replace(hour=0, minute=0, second=0, microsecond=0))
+    today = clock.day_start()
     callbacks = db.session.scalars(
         select(Callback)
         .where(or_(Callback.queued_at >= today, Callback.status.in_(OPEN_CALLBACK_STATUSES)))

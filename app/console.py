@@ -6,7 +6,7 @@ whisper cannot: contract, past attempts, the ticket's notes, and a place to
 write the wrap-up and resolve the ticket.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -15,8 +15,8 @@ from sqlalchemy import select
 from app import actions, contracts
 from app.auth import protect_forms, role_required
 from app.board import company_of, customer_of
+from app.clock import DESK_TIMEZONE, as_utc, day_start
 from app.extensions import db
-from app.figures import DESK_TIMEZONE, day_start
 from app.forms import NoteForm
 from app.models import AttemptStatus, Callback, CallbackAttempt, Company, Outcome, Role, Technician, Ticket
 from app.tickets import ticket_store
@@ -161,7 +161,7 @@ def plan_onsite(ticket_id: int):
         local = datetime.strptime(request.form.get("when", ""), "%Y-%m-%dT%H:%M").replace(tzinfo=DESK_TIMEZONE)
     except ValueError:
         return _after_action("Choose the day and time of the visit.")
-    when = local.astimezone(UTC).replace(tzinfo=None)
+    when = as_utc(local)
     try:
         contracts.plan_onsite_visit(ticket, when, my_technician().name, billable=bool(request.form.get("billable")))
     except (contracts.OnsiteNotIncluded, ValueError) as refusal:

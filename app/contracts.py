@@ -5,10 +5,11 @@ support outside opening hours. Basic (or no contract) pays for a visit, so
 planning one for them is refused until the technician confirms it as billable.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from app.models import Company, Contract, Ticket, TicketNote, utcnow
-from app.tickets import DESK_TIMEZONE, ticket_store
+from app.clock import local, utcnow
+from app.models import Company, Contract, Ticket, TicketNote
+from app.tickets import ticket_store
 
 #: Contracts with on-site visits at no cost.
 ONSITE_INCLUDED = frozenset({Contract.WISE, Contract.MAGIC})
@@ -57,7 +58,7 @@ def plan_onsite_visit(ticket: Ticket, when: datetime, technician_name: str, *, b
     if when <= utcnow():
         raise ValueError("An on-site visit is planned for a time still to come.")
     contract = contract_of(ticket)
-    moment = when.replace(tzinfo=UTC).astimezone(DESK_TIMEZONE).strftime("%a %d %b %Y %H:%M")
+    moment = local(when).strftime("%a %d %b %Y %H:%M")
     if includes_onsite(contract):
         body = f"On-site visit planned on {moment} by {name}: included in {describe(contract)}, at no cost."
     elif not billable:

@@ -21,34 +21,20 @@ import math
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, or_, select
 
+from app.clock import day_start, utcnow
 from app.extensions import db
-from app.models import Call, Callback, CallbackAttempt, CallbackStatus, Outcome, utcnow
+from app.models import Call, Callback, CallbackAttempt, CallbackStatus, Outcome
 from app.surveys import csat_summary
 
-DESK_TIMEZONE = ZoneInfo("Europe/Brussels")
-UTC = ZoneInfo("UTC")
 PRIORITIES = (1, 2, 3, 4)
 #: Upper bounds (minutes) of the time-to-callback distribution's bands; the last band is open.
 DISTRIBUTION_BANDS = (5, 15, 30, 60, 120, 240)
 #: Spacing of the queue-length chart's points.
 QUEUE_SAMPLE_MINUTES = 10
-
-
-def to_local(moment: datetime) -> datetime:
-    """A stored (naive UTC) time on the desk's clock."""
-    return moment.replace(tzinfo=UTC).astimezone(DESK_TIMEZONE)
-
-
-def day_start(now: datetime | None = None) -> datetime:
-    """Midnight of the desk's current day, as naive UTC like the stored times."""
-    local = to_local(now or utcnow())
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight.astimezone(UTC).replace(tzinfo=None)
 
 
 def nearest_rank(values: list[float], share: float) -> float:

@@ -1,22 +1,19 @@
 """The desk's records. All state that matters lives here, never only in Redis.
 
-Timestamps are naive UTC (``utcnow()``) so SQLite and PostgreSQL compare them
-the same way; local (Europe/Brussels) time is only used for display and ticket
-numbers.
+Timestamps are naive UTC (``app.clock.utcnow()``) so SQLite and PostgreSQL compare
+them the same way; the desk's own time (app/clock.py) is only used for display and
+"today".
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.clock import utcnow
 from app.extensions import db
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Contract(StrEnum):

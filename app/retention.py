@@ -28,16 +28,9 @@ from sqlalchemy import delete, or_, select, update
 from twilio.base.exceptions import TwilioRestException
 
 from app import telephony
+from app.clock import utcnow
 from app.extensions import db
-from app.models import (
-    OPEN_URGENT_STATUSES,
-    Call,
-    Callback,
-    CallbackStatus,
-    Ticket,
-    UrgentTransfer,
-    utcnow,
-)
+from app.models import OPEN_URGENT_STATUSES, Call, Callback, CallbackStatus, Ticket, UrgentTransfer
 from app.queueing import job_context
 from app.tickets import ticket_store
 

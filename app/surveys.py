@@ -20,8 +20,9 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app import notifications, phone
+from app.clock import utcnow
 from app.extensions import db
-from app.models import AutotaskTicket, Call, Survey, SurveyState, Ticket, utcnow
+from app.models import AutotaskTicket, Call, Survey, SurveyState, Ticket
 from app.queueing import job_context, queue, redis_connection
 
 log = logging.getLogger(__name__)

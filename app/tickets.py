@@ -9,18 +9,16 @@ locally; closing a ticket asks for its satisfaction survey (once per ticket, eve
 
 from abc import ABC, abstractmethod
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import surveys
+from app import clock, surveys
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Ticket, TicketCounter, TicketNote, utcnow
+from app.models import Ticket, TicketCounter, TicketNote
 from app.sql import insert_ignoring_conflicts
-
-DESK_TIMEZONE = ZoneInfo("Europe/Brussels")
 
 
 class TicketStore(ABC):
@@ -54,8 +52,7 @@ def next_ticket_number(now: datetime | None = None, first: int = 1) -> str:
     concurrent calls are serialised on it instead of reading the same value.
     ``first`` is the day's first number (the Autotask store's provisional range).
     """
-    local = (now or utcnow()).replace(tzinfo=ZoneInfo("UTC")).astimezone(DESK_TIMEZONE)
-    day = local.strftime("%Y%m%d")
+    day = clock.local(now).strftime("%Y%m%d")
     bump = (
         update(TicketCounter)
         .where(TicketCounter.day == day)

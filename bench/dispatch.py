@@ -84,8 +84,9 @@ def build_app():
 
 def fill_queue(count: int, batch: int) -> None:
     """``count`` waiting callbacks (with their tickets), queued a millisecond apart, in one bulk insert each."""
+    from app.clock import utcnow
     from app.extensions import db
-    from app.models import Callback, Ticket, utcnow
+    from app.models import Callback, Ticket
 
     rng = random.Random(batch)
     now = utcnow()
@@ -136,8 +137,9 @@ def add_technicians(count: int) -> list[int]:
 
 def close_round() -> None:
     """Between rounds (not timed): every offer ends connected, every technician is free again."""
+    from app.clock import utcnow
     from app.extensions import db
-    from app.models import Callback, CallbackAttempt, Technician, utcnow
+    from app.models import Callback, CallbackAttempt, Technician
 
     now = utcnow()
     db.session.execute(
@@ -151,8 +153,9 @@ def close_round() -> None:
 
 
 def set_all_away() -> None:
+    from app.clock import utcnow
     from app.extensions import db
-    from app.models import Technician, utcnow
+    from app.models import Technician
 
     db.session.execute(update(Technician).values(state="away", state_since=utcnow()))
     db.session.commit()
@@ -216,7 +219,8 @@ def measure_claims(
 
 def bare_claim(connection, technician_id: int) -> bool:
     """The baseline: claim the head of the queue for one technician, one transaction, compare-and-set."""
-    from app.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus, Technician, TechnicianState, utcnow
+    from app.clock import utcnow
+    from app.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus, Technician, TechnicianState
 
     now = utcnow()
     with connection.begin() as transaction:

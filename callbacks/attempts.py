@@ -11,8 +11,9 @@ from collections.abc import Sequence
 
 from flask import current_app
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import AttemptStatus, CallbackAttempt, Outcome, utcnow
+from app.models import AttemptStatus, CallbackAttempt, Outcome
 from app.sql import compare_and_set
 from app.tickets import ticket_store
 from callbacks import lifecycle, technicians, triggers

@@ -27,8 +27,9 @@ from flask import current_app
 from sqlalchemy import Select, func, select, text, update
 
 from app import telephony
+from app.clock import utcnow
 from app.extensions import db
-from app.models import AttemptStatus, Callback, CallbackAttempt, Technician, TechnicianState, utcnow
+from app.models import AttemptStatus, Callback, CallbackAttempt, Technician, TechnicianState
 from app.sql import is_postgresql
 from callbacks import attempts, lifecycle, matching, technicians
 from callbacks.queue import due_candidates_statement

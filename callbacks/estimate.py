@@ -12,9 +12,10 @@ from statistics import median
 from flask import current_app
 from sqlalchemy import select
 
-from app import opening_hours
+from app import clock, opening_hours
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Callback, CallbackAttempt, Outcome, Technician, TechnicianState, utcnow
+from app.models import Callback, CallbackAttempt, Outcome, Technician, TechnicianState
 
 #: Handle time assumed when there is no recent history (a call plus its wrap-up).
 DEFAULT_HANDLE_MINUTES = 10.0
@@ -57,6 +58,6 @@ def wait_prompt(callback: Callback, position: int) -> str:
         if working and minutes <= limit:
             return prompt
     closing = opening_hours.closing_time(now)
-    if closing is not None and opening_hours.local(now) + timedelta(minutes=minutes) <= closing:
+    if closing is not None and clock.local(now) + timedelta(minutes=minutes) <= closing:
         return "wait_today"
     return "wait_next_opening"

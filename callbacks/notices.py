@@ -14,8 +14,9 @@ from rq.job import Job
 from sqlalchemy import select, update
 
 from app import notifications, phone
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Callback, CallbackStatus, utcnow
+from app.models import Callback, CallbackStatus
 from app.queueing import redis_connection
 from app.tickets import ticket_store
 from callbacks import triggers

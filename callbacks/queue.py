@@ -12,8 +12,9 @@ from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, case, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import OPEN_CALLBACK_STATUSES, Callback, CallbackStatus, Ticket, utcnow
+from app.models import OPEN_CALLBACK_STATUSES, Callback, CallbackStatus, Ticket
 
 
 def aged_priority(priority: int, queued_at: datetime, now: datetime) -> int:

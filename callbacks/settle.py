@@ -21,8 +21,9 @@ from sqlalchemy import func, select
 from twilio.base.exceptions import TwilioRestException
 
 from app import telephony
+from app.clock import utcnow
 from app.extensions import db
-from app.models import AttemptStatus, CallbackAttempt, UrgentStatus, UrgentTransfer, utcnow
+from app.models import AttemptStatus, CallbackAttempt, UrgentStatus, UrgentTransfer
 from app.queueing import redis_connection
 from callbacks import attempts, urgent
 

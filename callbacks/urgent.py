@@ -14,6 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
+from app.clock import utcnow
 from app.extensions import db
 from app.models import (
     OPEN_URGENT_STATUSES,
@@ -23,7 +24,6 @@ from app.models import (
     UrgentRing,
     UrgentStatus,
     UrgentTransfer,
-    utcnow,
 )
 from app.sql import compare_and_set
 from app.tickets import ticket_store

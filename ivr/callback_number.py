@@ -3,7 +3,7 @@
 from flask import current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import opening_hours, phone
+from app import clock, opening_hours, phone
 from app.extensions import db
 from app.models import Call, CallOutcome, Ticket
 from app.notifications import queue_text
@@ -75,7 +75,7 @@ def finish_in_queue(call: Call) -> VoiceResponse:
         db.session.commit()
         return say_goodbye(VoiceResponse(), call.language)
     next_opening = None if opening_hours.is_open() else opening_hours.next_opening()
-    due_at = opening_hours.as_utc(next_opening) if next_opening else None
+    due_at = clock.as_utc(next_opening) if next_opening else None
     callback, created = queue_callback(ticket, call.callback_phone, ticket.priority, call.language, due_at=due_at)
     call.callback_id, call.outcome = callback.id, CallOutcome.QUEUED
     db.session.commit()

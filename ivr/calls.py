@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from app import phone
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Call, Contact, ContactPhone, Ticket, utcnow
+from app.models import Call, Contact, ContactPhone, Ticket
 from app.tickets import ticket_store
 from ivr import catalog
 from ivr.urgency import priority_for

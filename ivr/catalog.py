@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from app import opening_hours
+from app import clock
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 
@@ -77,7 +77,7 @@ def spoken_when(language: str, moment: datetime | None) -> str:
     """ "today at 8:00", "tomorrow at 8:00", "on Monday at 8:00" — in the caller's language."""
     if moment is None:
         return when(language, "soon")
-    today = opening_hours.local().date()
+    today = clock.local().date()
     days_ahead = (moment.date() - today).days
     kind = {0: "today", 1: "tomorrow"}.get(days_ahead, "weekday")
     return when(language, kind, day=weekday(language, moment.weekday()), hour=moment.hour, minute=moment.minute)

@@ -7,8 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app import create_app
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Callback, CallbackAttempt, Technician, utcnow
+from app.models import Callback, CallbackAttempt, Technician
 from app.tickets import SqlTicketStore
 from callbacks import dispatch as dispatching
 from callbacks.dispatch import claim_next

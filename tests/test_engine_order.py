@@ -6,8 +6,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Callback, utcnow
+from app.models import Callback
 from app.sql import is_postgresql
 from app.tickets import SqlTicketStore
 from callbacks import lifecycle

@@ -7,8 +7,9 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Callback, CallbackAttempt, Outcome, Technician, utcnow
+from app.models import Callback, CallbackAttempt, Outcome, Technician
 from app.queueing import redis_connection
 from app.tickets import SqlTicketStore
 from callbacks import attempts, jobs, technicians

@@ -19,8 +19,9 @@ from redis import Redis
 from rq import Worker
 from sqlalchemy import func, select
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus, Technician, TechnicianState, utcnow
+from app.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus, Technician, TechnicianState
 from tests.conftest import REDIS_URL
 from tests.test_concurrency_engine import (
     Manager,

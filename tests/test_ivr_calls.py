@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Call, Callback, Ticket, utcnow
+from app.models import Call, Callback, Ticket
 from app.opening_hours import parse_hours
 from app.tickets import SqlTicketStore
 from callbacks.queue import queue_callback

@@ -9,8 +9,8 @@ from rq.cron import CronScheduler
 
 from app import monitoring
 from app.accounts import new_token
+from app.clock import day_start
 from app.extensions import db
-from app.figures import day_start
 from app.models import Call, Callback, CallOutcome, Role
 from app.queueing import redis_connection
 from app.tickets import ticket_store

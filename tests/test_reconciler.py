@@ -4,8 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 from rq.registry import ScheduledJobRegistry
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Callback, CallbackAttempt, Technician, utcnow
+from app.models import Callback, CallbackAttempt, Technician
 from app.queueing import queue, redis_connection
 from app.tickets import SqlTicketStore
 from callbacks import attempts, technicians

@@ -9,8 +9,9 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from app import surveys
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Call, Company, Contact, Survey, SurveyState, utcnow
+from app.models import Call, Company, Contact, Survey, SurveyState
 from app.tickets import ticket_store
 from tests.conftest import autotask_settings, run_jobs
 

@@ -6,6 +6,7 @@ import pytest
 from flask import current_app
 
 from app import contracts
+from app.clock import utcnow
 from app.extensions import db
 from app.models import (
     AttemptStatus,
@@ -20,7 +21,6 @@ from app.models import (
     Ticket,
     UrgentStatus,
     UrgentTransfer,
-    utcnow,
 )
 from app.tickets import ticket_store
 from callbacks import attempts, urgent

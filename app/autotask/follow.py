@@ -19,8 +19,9 @@ from app import surveys
 from app.autotask.client import AutotaskClient
 from app.autotask.errors import AutotaskError
 from app.autotask.picklists import Picklists
+from app.clock import utcnow
 from app.extensions import db
-from app.models import AutotaskTicket, SyncState, Ticket, utcnow
+from app.models import AutotaskTicket, SyncState, Ticket
 from app.queueing import job_context
 
 log = logging.getLogger(__name__)

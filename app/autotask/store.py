@@ -20,8 +20,9 @@ from app.autotask import follow, phones, sync
 from app.autotask.client import AutotaskClient
 from app.autotask.errors import AutotaskError
 from app.autotask.picklists import Picklists
+from app.clock import utcnow
 from app.extensions import db
-from app.models import AutotaskTicket, SyncState, Ticket, utcnow
+from app.models import AutotaskTicket, SyncState, Ticket
 from app.tickets import SqlTicketStore, next_ticket_number
 
 log = logging.getLogger(__name__)

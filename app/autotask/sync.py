@@ -25,8 +25,9 @@ from sqlalchemy import or_, select, update
 from app.autotask.client import AutotaskClient
 from app.autotask.errors import AutotaskError, AutotaskServerError, AutotaskUnavailable
 from app.autotask.picklists import Picklists
+from app.clock import utcnow
 from app.extensions import db
-from app.models import AutotaskNote, AutotaskTicket, SyncState, Ticket, TicketNote, utcnow
+from app.models import AutotaskNote, AutotaskTicket, SyncState, Ticket, TicketNote
 from app.queueing import enqueue, job_context, queue, redis_connection
 
 log = logging.getLogger(__name__)
