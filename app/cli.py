@@ -7,9 +7,10 @@ import requests
 from flask import Flask, current_app
 from sqlalchemy import func, or_, select
 
-from app import accounts, clock, phone
+from app import clock, phone
 from app.extensions import db
 from app.models import OPEN_CALLBACK_STATUSES, Callback, Company, Contact, ContactPhone, Technician, TechnicianState
+from app.web import accounts
 from callbacks import jobs, technicians, urgent
 from callbacks.queue import waiting
 

@@ -29,9 +29,9 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from app import create_app
-from app.accounts import add_user, new_token
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, Company, Contact, ContactPhone, Technician, Ticket
+from app.web.accounts import add_user, new_token
 
 POLL_SECONDS = 2
 

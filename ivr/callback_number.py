@@ -11,10 +11,10 @@ from app.tickets import ticket_store
 from callbacks import jobs
 from callbacks.estimate import wait_prompt
 from callbacks.queue import position, promise_kept, queue_callback
-from ivr import catalog
+from ivr import bp, catalog
 from ivr.calls import current_call, open_ticket
-from ivr.steps import bp, caller_webhook, choice
 from ivr.twiml import answer, attempt_number, menu, say_goodbye, speak
+from ivr.webhook import caller_webhook, choice
 
 
 def offer_callback_number(twiml: VoiceResponse, call: Call, attempt: int = 0) -> VoiceResponse:

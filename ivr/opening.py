@@ -11,10 +11,10 @@ from app.telephony import public_url
 from app.tickets import ticket_store
 from callbacks import lifecycle
 from callbacks.queue import open_callback_for, position
-from ivr import catalog, problem, tickets
+from ivr import bp, catalog, problem, tickets
 from ivr.calls import current_call
-from ivr.steps import bp, caller_webhook, choice, repeat
 from ivr.twiml import answer, menu, say_goodbye, speak
+from ivr.webhook import caller_webhook, choice, repeat
 
 #: Keys of the language menu.
 LANGUAGE_KEYS = {"1": "nl", "2": "fr", "3": "en"}

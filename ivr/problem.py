@@ -8,12 +8,11 @@ from app import opening_hours
 from app.extensions import db
 from app.models import Call, Ticket
 from app.telephony import public_url
-from ivr import callback_number, catalog, urgent
+from ivr import bp, callback_number, catalog, urgent
 from ivr.calls import current_call, headline, open_ticket
-from ivr.steps import bp, caller_webhook, choice, repeat
 from ivr.twiml import answer, menu, speak
 from ivr.urgency import IMPACTS, URGENCIES
-from ivr.webhook import hang_up, provider_webhook
+from ivr.webhook import caller_webhook, choice, hang_up, provider_webhook, repeat
 
 
 def ask_problem(twiml: VoiceResponse, call: Call) -> VoiceResponse:

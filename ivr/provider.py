@@ -6,10 +6,10 @@ from twilio.twiml.voice_response import VoiceResponse
 from app.extensions import db
 from app.models import Outcome
 from callbacks import attempts, jobs, rescue
+from ivr import bp
 from ivr.calls import call_ended, current_call
-from ivr.steps import bp, caller_webhook, rescued_call
 from ivr.twiml import answer, say_goodbye
-from ivr.webhook import hang_up, provider_webhook
+from ivr.webhook import caller_webhook, hang_up, provider_webhook, rescued_call
 
 #: CallStatus values that mean the call is over.
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})

@@ -6,7 +6,7 @@ a test fails while the document is out of date.
 
 from ivr import catalog
 
-#: The call tree, kept next to the code it describes (ivr/routes.py, ivr/agent.py).
+#: The call tree, kept next to the code it describes (ivr/__init__.py and the step modules, ivr/agent.py).
 CALL_TREE = """flowchart TD
     incoming["/voice/incoming"] -->|unknown caller| language["language menu<br/>1 nl · 2 fr · 3 en"]
     incoming -->|known contact with a language| greet

@@ -7,10 +7,10 @@ from app.extensions import db
 from app.models import Call, CallOutcome, Ticket
 from app.telephony import public_url
 from app.tickets import ticket_store
-from ivr import callback_number, catalog, opening, problem
+from ivr import bp, callback_number, catalog, opening, problem
 from ivr.calls import current_call
-from ivr.steps import bp, caller_webhook, choice, repeat
 from ivr.twiml import answer, menu, speak
+from ivr.webhook import caller_webhook, choice, repeat
 
 #: Misses allowed when keying a ticket number before going on as a new problem.
 TICKET_NUMBER_MISSES = 3

@@ -263,7 +263,7 @@ PASSWORD = "correct-horse"
 
 def add_user(username: str, role: str = "manager", technician: Technician | None = None, password: str = PASSWORD):
     """An account for the board, console or API."""
-    from app.accounts import add_user as create
+    from app.web.accounts import add_user as create
 
     return create(username, password, role, technician)
 

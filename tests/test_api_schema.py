@@ -11,8 +11,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.core.parameters import ParameterLocation
 
-from app.accounts import new_token
 from app.tickets import ticket_store
+from app.web.accounts import new_token
 from callbacks.queue import queue_callback
 from tests.conftest import add_contact, add_technician, add_user
 

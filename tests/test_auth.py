@@ -3,10 +3,10 @@
 import pytest
 from sqlalchemy import select
 
-from app.accounts import DEMO_PASSWORD, authenticate, new_token, user_for_token
-from app.accounts import add_user as create_user
 from app.extensions import db
 from app.models import User
+from app.web.accounts import DEMO_PASSWORD, authenticate, new_token, user_for_token
+from app.web.accounts import add_user as create_user
 from tests.conftest import PASSWORD, add_technician, add_user, csrf_token_of, log_in
 
 

@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from app import board, clock
+from app import clock
 from app.clock import utcnow
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, Survey, Technician, Ticket
 from app.tickets import ticket_store
+from app.web import board
 from callbacks import urgent
 from callbacks.queue import queue_callback
 from tests.conftest import add_contact, add_technician, add_user, csrf_token_of, log_in

@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import pytest
 
-from app.accounts import new_token
 from app.clock import utcnow
 from app.extensions import db
 from app.models import Contact
 from app.tickets import ticket_store
+from app.web.accounts import new_token
 from tests.conftest import add_technician, add_user, log_in, run_jobs
 
 

@@ -12,14 +12,15 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import actions, contracts
-from app.auth import protect_forms, role_required
-from app.board import company_of, customer_of
+from app import contracts
 from app.clock import DESK_TIMEZONE, as_utc, day_start
 from app.extensions import db
-from app.forms import NoteForm
 from app.models import AttemptStatus, Callback, CallbackAttempt, Company, Outcome, Role, Technician, Ticket
 from app.tickets import ticket_store
+from app.web import actions
+from app.web.auth import protect_forms, role_required
+from app.web.board import company_of, customer_of
+from app.web.forms import NoteForm
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 protect_forms(bp)

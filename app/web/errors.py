@@ -60,9 +60,9 @@ def _answer(status: int, code: str, message: str) -> Response:
     if request.path.startswith("/api/"):
         response = jsonify({"error": code, "message": message})
     elif request.path.startswith("/survey/"):
-        from app import surveys
+        from app.web.survey import browser_language
 
-        language = surveys.browser_language()
+        language = browser_language()
         page = f"survey/{language}/page.html"
         response = Response(render(page, language=language, state="unavailable", survey=None, token=""))
     elif request.headers.get("HX-Request") == "true":

@@ -14,14 +14,14 @@ from flask import Blueprint, Response, g, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from app import accounts, actions
 from app.cli import queue_snapshot
 from app.clock import day_start
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, Role, Technician, Ticket
-from app.openapi import document
 from app.surveys import csat_summary
 from app.tickets import ticket_store
+from app.web import accounts, actions
+from app.web.openapi import document
 from callbacks.queue import position
 from callbacks.technicians import MANUAL_TRANSITIONS
 

@@ -14,14 +14,15 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from app import actions, phone
-from app.auth import protect_forms, role_required
-from app.charts import distribution_chart, queue_chart
+from app import phone
 from app.clock import day_start, local, utcnow
 from app.extensions import db
-from app.figures import day_figures
-from app.forms import PriorityForm, TechnicianStateForm
 from app.models import Callback, CallbackStatus, Contact, Role, Technician, Ticket
+from app.web import actions
+from app.web.auth import protect_forms, role_required
+from app.web.charts import distribution_chart, queue_chart
+from app.web.figures import day_figures
+from app.web.forms import PriorityForm, TechnicianStateForm
 from callbacks import urgent
 from callbacks.queue import waiting
 

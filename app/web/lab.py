@@ -15,9 +15,9 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from sqlalchemy import select
 
 from app import phone
-from app.auth import protect_forms, role_required
 from app.extensions import db
 from app.models import Contact, ContactPhone, Role, Technician
+from app.web.auth import protect_forms, role_required
 
 bp = Blueprint("lab", __name__, url_prefix="/lab")
 protect_forms(bp)

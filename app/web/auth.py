@@ -14,10 +14,10 @@ from flask import Blueprint, Flask, Response, redirect, render_template, request
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
-from app import accounts
 from app.extensions import db
-from app.forms import LoginForm
 from app.models import Role, User
+from app.web import accounts
+from app.web.forms import LoginForm
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()

@@ -27,14 +27,14 @@ from rq.cron import CronScheduler
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import func, select, text
 
-from app import accounts
 from app.clock import day_start, utcnow
-from app.errors import UNAVAILABLE, rollback
 from app.extensions import db
-from app.figures import inbound_calls
 from app.models import OPEN_URGENT_STATUSES, Callback, CallbackStatus, Role, Technician, TechnicianState, UrgentTransfer
 from app.queueing import QUEUES, redis_connection, workers_per_queue
 from app.redis_url import describe
+from app.web import accounts
+from app.web.errors import UNAVAILABLE, rollback
+from app.web.figures import inbound_calls
 from callbacks import rescue
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,14 @@
+"""What people see in a browser: accounts, the board, the console, the JSON API, the phone lab,
+the survey pages and the monitoring endpoints."""
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Attach every page, the error answers and the login machinery to the app."""
+    from app.web import api, auth, board, console, errors, lab, monitoring, survey
+
+    errors.register(app)
+    auth.init_app(app)
+    for blueprint in (board.bp, console.bp, api.bp, lab.bp, monitoring.bp, survey.bp):
+        app.register_blueprint(blueprint)
