@@ -2,10 +2,10 @@
 
 from rq import cron
 
-from app.autotask.follow import follow_job
-from app.autotask.phones import refresh_job
 from app.config import from_environment
+from app.directory.autotask_phones import refresh_job
 from app.retention import purge_job
+from app.tickets.autotask.follow import follow_job
 from callbacks.jobs import reconcile
 
 SETTINGS = from_environment()

@@ -14,10 +14,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from app import queueing, surveys
-from app.autotask import sync as autotask
 from app.clock import utcnow
 from app.extensions import db
 from app.models import AttemptStatus, CallbackAttempt, Outcome
+from app.tickets.autotask import sync as autotask
 from callbacks import attempts, lifecycle, notices, rescue, settle, technicians, urgent
 from callbacks.dispatch import dispatch
 

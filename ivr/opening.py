@@ -4,7 +4,7 @@ from flask import current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from app import opening_hours
-from app.contracts import includes_out_of_hours
+from app.directory.contracts import includes_out_of_hours
 from app.extensions import db
 from app.models import Call, Callback, CallbackStatus, CallOutcome
 from app.telephony import public_url

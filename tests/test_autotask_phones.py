@@ -1,7 +1,7 @@
 """The local index of Autotask phone numbers: free text in, E.164 out, and who a caller is."""
 
-from app.autotask import phones
-from app.autotask.phones import PhoneMatch
+from app.directory import autotask_phones as phones
+from app.directory.autotask_phones import PhoneMatch
 from tests.conftest import autotask_settings
 
 

@@ -4,11 +4,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.autotask import sync
 from app.clock import utcnow
 from app.extensions import db
 from app.models import AutotaskTicket, Contact, Survey, SurveyState, SyncState
 from app.tickets import ticket_store
+from app.tickets.autotask import sync
 from callbacks.reconciler import reconcile
 from tests.conftest import autotask_settings, run_jobs
 

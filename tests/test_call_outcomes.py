@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Call, CallOutcome
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
 from app.web.figures import day_figures
 from callbacks.queue import queue_callback
 from emulator import APP_ERROR_MESSAGE, Phone

@@ -43,7 +43,7 @@ from app.models import (
     TicketNote,
 )
 from app.queueing import QUEUES
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
 from callbacks import manage, technicians, triggers
 from callbacks.queue import queue_callback
 from emulator import APP_ERROR_MESSAGE, CallRecord, Phone, TwilioEmulator

@@ -10,7 +10,7 @@ from app import create_app
 from app.clock import utcnow
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, Technician
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
 from callbacks import dispatch as dispatching
 from callbacks.dispatch import claim_next
 from callbacks.queue import queue_callback

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, Technician
 from app.queueing import redis_connection
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
 from callbacks import attempts, jobs, manage
 from callbacks.dispatch import claim_next
 from callbacks.queue import position, queue_callback, waiting

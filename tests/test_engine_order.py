@@ -10,7 +10,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import Callback
 from app.sql import is_postgresql
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
 from callbacks import lifecycle
 from callbacks.dispatch import claim_next
 from callbacks.queue import position, queue_callback, waiting

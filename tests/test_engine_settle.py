@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, Technician, UrgentTransfer
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
 from callbacks.dispatch import dispatch
 from callbacks.queue import queue_callback
 from callbacks.reconciler import reconcile

@@ -11,7 +11,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, Outcome, Technician
 from app.queueing import redis_connection
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
 from callbacks import attempts, jobs, technicians
 from callbacks.dispatch import claim_next
 from callbacks.queue import queue_callback

@@ -11,7 +11,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import Call, Callback, Ticket
 from app.opening_hours import parse_hours
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
 from callbacks.queue import queue_callback
 from emulator import APP_ERROR_MESSAGE
 from ivr import catalog, script

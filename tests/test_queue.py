@@ -1,10 +1,10 @@
 from datetime import timedelta
 
 from app.clock import utcnow
-from app.contracts import includes_onsite, includes_out_of_hours
+from app.directory.contracts import includes_onsite, includes_out_of_hours
 from app.extensions import db
 from app.models import Callback, CallbackStatus
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
 from callbacks import lifecycle
 from callbacks.queue import next_due_statement, position, queue_callback, reprioritise, waiting
 

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 import pytest
 from flask import current_app
 
-from app import contracts
 from app.clock import utcnow
+from app.directory import contracts
 from app.extensions import db
 from app.models import (
     AttemptStatus,

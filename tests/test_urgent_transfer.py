@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, Technician, Ticket, UrgentTransfer
 from app.opening_hours import parse_hours
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
 from callbacks import urgent
 from callbacks.dispatch import dispatch
 from callbacks.queue import position, queue_callback

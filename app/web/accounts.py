@@ -9,12 +9,9 @@ import hashlib
 import re
 import secrets
 
-import click
-from flask import Flask, current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app import phone
 from app.extensions import db
 from app.models import Role, Technician, User
 
@@ -22,10 +19,6 @@ from app.models import Role, Technician, User
 DEMO_PASSWORD = "callback-desk"
 MIN_PASSWORD_LENGTH = 8
 USERNAME = re.compile(r"[a-z0-9._-]{1,80}")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(users_group)
 
 
 def add_user(username: str, password: str, role: str, technician: Technician | None = None) -> User:
@@ -95,39 +88,3 @@ def seed_demo_accounts() -> list[str]:
         add_user(username, DEMO_PASSWORD, Role.TECHNICIAN, technician)
         added.append(username)
     return added
-
-
-@click.group("users")
-def users_group() -> None:
-    """Manage accounts for the board, the console and the API."""
-
-
-@users_group.command("add")
-@click.argument("username")
-@click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
-@click.option("--technician", "technician_phone", help="The technician's phone (technician accounts).")
-@click.password_option(help="Asked for when not given.")
-def add_user_command(username: str, role: str, technician_phone: str | None, password: str) -> None:
-    """Add an account; a technician account is linked to the technician with that phone."""
-    technician = None
-    if technician_phone:
-        number = phone.normalise(technician_phone, current_app.config["PHONE_REGION"])
-        technician = db.session.scalars(select(Technician).where(Technician.phone == number)).first()
-        if technician is None:
-            raise click.ClickException(f"no technician with phone {technician_phone}")
-    try:
-        user = add_user(username, password, role, technician)
-    except ValueError as error:
-        raise click.ClickException(str(error)) from error
-    linked = f", linked to {technician.name}" if technician else ""
-    click.echo(f"user {user.username} ({user.role}){linked}")
-
-
-@users_group.command("token")
-@click.argument("username")
-def token_command(username: str) -> None:
-    """Print a new API bearer token for the user (it replaces the previous one)."""
-    user = find_user(username)
-    if user is None:
-        raise click.ClickException(f"no user {username!r}")
-    click.echo(new_token(user))

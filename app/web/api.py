@@ -14,7 +14,6 @@ from flask import Blueprint, Response, g, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from app.cli import queue_snapshot
 from app.clock import day_start
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, Role, Technician, Ticket
@@ -23,6 +22,7 @@ from app.tickets import ticket_store
 from app.web import accounts, actions
 from app.web.openapi import document
 from callbacks.queue import position
+from callbacks.snapshot import queue_snapshot
 from callbacks.technicians import MANUAL_TRANSITIONS
 
 bp = Blueprint("api", __name__, url_prefix="/api")

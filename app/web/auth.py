@@ -36,7 +36,6 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     app.register_blueprint(bp)
-    accounts.register(app)
 
 
 @login_manager.user_loader

@@ -12,8 +12,8 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import contracts
 from app.clock import DESK_TIMEZONE, as_utc, day_start
+from app.directory import contracts
 from app.extensions import db
 from app.models import AttemptStatus, Callback, CallbackAttempt, Company, Outcome, Role, Technician, Ticket
 from app.tickets import ticket_store

@@ -16,14 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import surveys
-from app.autotask import follow, phones, sync
 from app.autotask.client import AutotaskClient
 from app.autotask.errors import AutotaskError
 from app.autotask.picklists import Picklists
 from app.clock import utcnow
+from app.directory import autotask_phones as phones
 from app.extensions import db
 from app.models import AutotaskTicket, SyncState, Ticket
-from app.tickets import SqlTicketStore, next_ticket_number
+from app.tickets.autotask import follow, sync
+from app.tickets.sql import SqlTicketStore, next_ticket_number
 
 log = logging.getLogger(__name__)
 

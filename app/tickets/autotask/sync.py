@@ -115,7 +115,7 @@ def record_failure(ticket_id: int, error: AutotaskError) -> None:
 
 def queue_sync(ticket_id: int) -> bool:
     """Ask a worker to push the ticket; if Redis is down the cron sweep finds it anyway."""
-    return enqueue("notify", "app.autotask.sync.sync_ticket_job", ticket_id, retry=SYNC_RETRY)
+    return enqueue("notify", "app.tickets.autotask.sync.sync_ticket_job", ticket_id, retry=SYNC_RETRY)
 
 
 # -- pushing ----------------------------------------------------------------------------------------
@@ -329,7 +329,7 @@ def queue_sweep() -> int:
         return 0
     try:
         queue("notify").enqueue(
-            "app.autotask.sync.sync_pending_job", job_id=SWEEP_JOB_ID, job_timeout=600, result_ttl=60
+            "app.tickets.autotask.sync.sync_pending_job", job_id=SWEEP_JOB_ID, job_timeout=600, result_ttl=60
         )
     except Exception:
         log.exception("could not queue the Autotask sweep")

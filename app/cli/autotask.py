@@ -4,12 +4,13 @@ import click
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.autotask import phones, sync
 from app.autotask.client import AutotaskClient
 from app.autotask.errors import AutotaskError
 from app.autotask.picklists import Picklists
+from app.directory import autotask_phones as phones
 from app.extensions import db
 from app.models import AutotaskTicket, SyncState
+from app.tickets.autotask import sync
 
 
 @click.group("autotask")
