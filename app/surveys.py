@@ -19,7 +19,7 @@ from rq.job import Job
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app import notifications, phone
+from app import notifications, phone, urls
 from app.clock import utcnow
 from app.extensions import db
 from app.models import AutotaskTicket, Call, Survey, SurveyState, Ticket
@@ -183,7 +183,7 @@ def serializer() -> URLSafeTimedSerializer:
 
 def rating_url(survey: Survey, rating: int) -> str:
     token = serializer().dumps([survey.id, rating])
-    return f"{current_app.config['PUBLIC_BASE_URL']}/survey/{token}"
+    return urls.survey_rating(token)
 
 
 def render_mail(survey: Survey) -> tuple[str, str, str]:

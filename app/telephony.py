@@ -28,11 +28,6 @@ def rest_client() -> Client:
     return client
 
 
-def public_url(path: str) -> str:
-    """An absolute URL of this app as the provider reaches it."""
-    return current_app.config["PUBLIC_BASE_URL"] + path
-
-
 def place_call(to: str, url: str, status_callback: str, timeout: int) -> str:
     """Ring ``to`` from the desk number; the provider fetches ``url`` on answer. Returns the call SID."""
     call = rest_client().calls.create(

@@ -26,7 +26,7 @@ import logging
 from flask import current_app
 from sqlalchemy import Select, func, select, text, update
 
-from app import telephony
+from app import telephony, urls
 from app.clock import utcnow
 from app.extensions import db
 from app.models import AttemptStatus, Callback, CallbackAttempt, Technician, TechnicianState
@@ -115,12 +115,11 @@ def ring_technician(attempt: CallbackAttempt) -> bool:
     """Place the technician's leg; on answer the provider fetches the whisper. False when the provider fails."""
     if attempt.status != AttemptStatus.RINGING_TECHNICIAN:
         return True  # cancelled, or undone by the sweep, while its batch was being rung
-    base = f"/voice/agent/{attempt.id}"
     try:
         sid = telephony.place_call(
             to=attempt.technician.phone,
-            url=telephony.public_url(f"{base}/answer"),
-            status_callback=telephony.public_url(f"/voice/status?attempt={attempt.id}"),
+            url=urls.technician_answer(attempt.id),
+            status_callback=urls.call_status(attempt.id),
             timeout=current_app.config["OFFER_RING_SECONDS"],
         )
     except Exception:

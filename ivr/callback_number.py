@@ -22,11 +22,11 @@ def offer_callback_number(twiml: VoiceResponse, call: Call, attempt: int = 0) ->
     number = call.callback_phone or call.from_e164
     if number is None:
         return ask_number(twiml, call, attempt=0)
-    return menu(twiml, call.language, "confirm_number", "/voice/confirm-number", attempt, phone=phone.spoken(number))
+    return menu(twiml, call.language, "confirm_number", "ivr.confirm_number", attempt, phone=phone.spoken(number))
 
 
 def ask_number(twiml: VoiceResponse, call: Call, attempt: int) -> VoiceResponse:
-    return menu(twiml, call.language, "enter_number", "/voice/keyed-number", attempt, num_digits=None)
+    return menu(twiml, call.language, "enter_number", "ivr.keyed_number", attempt, num_digits=None)
 
 
 @bp.post("/confirm-number")

@@ -3,11 +3,10 @@
 from flask import current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import opening_hours
+from app import opening_hours, urls
 from app.directory.contracts import includes_out_of_hours
 from app.extensions import db
 from app.models import Call, Callback, CallbackStatus, CallOutcome
-from app.telephony import public_url
 from app.tickets import ticket_store
 from callbacks import lifecycle
 from callbacks.queue import open_callback_for, position
@@ -34,7 +33,7 @@ def incoming():
 
 def language_menu(twiml: VoiceResponse, attempt: int) -> VoiceResponse:
     """Each option in its own language and voice: "Voor Nederlands, druk 1. Pour le français…"."""
-    url = public_url(f"/voice/language?try={attempt}")
+    url = urls.external("ivr.language", **{"try": attempt})
     gather = twiml.gather(action=url, num_digits=1, timeout=current_app.config["GATHER_TIMEOUT_SECONDS"])
     for language in LANGUAGE_KEYS.values():
         speak(gather, language, "language_choice")
@@ -71,7 +70,7 @@ def greet(twiml: VoiceResponse, call: Call) -> VoiceResponse:
 def main_menu_or_closed(twiml: VoiceResponse, call: Call) -> VoiceResponse:
     if not opening_hours.is_open():
         return closed(twiml, call)
-    return menu(twiml, call.language, "main_menu", "/voice/main-menu")
+    return menu(twiml, call.language, "main_menu", "ivr.main_menu")
 
 
 @bp.post("/main-menu")
@@ -80,7 +79,7 @@ def main_menu():
     call = current_call(request.form)
     key = choice("12", default="2")
     if key is None:
-        return repeat(call, "main_menu", "/voice/main-menu")
+        return repeat(call, "main_menu", "ivr.main_menu")
     if key == "1":
         return answer(tickets.ask_ticket_number(VoiceResponse(), call, misses=0))
     return answer(problem.ask_problem(VoiceResponse(), call))
@@ -93,9 +92,9 @@ def open_callback_menu(twiml: VoiceResponse, call: Call, callback: Callback, att
     """Keep your place, cancel, or another question (cancel only while still waiting)."""
     if callback.status == CallbackStatus.WAITING:
         return menu(
-            twiml, call.language, "open_callback_menu", "/voice/open-callback", attempt, position=position(callback)
+            twiml, call.language, "open_callback_menu", "ivr.open_callback", attempt, position=position(callback)
         )
-    return menu(twiml, call.language, "open_callback_soon_menu", "/voice/open-callback", attempt)
+    return menu(twiml, call.language, "open_callback_soon_menu", "ivr.open_callback", attempt)
 
 
 @bp.post("/open-callback")
@@ -133,7 +132,7 @@ def closed(twiml: VoiceResponse, call: Call) -> VoiceResponse:
     speak(twiml, call.language, "closed", when=catalog.spoken_when(call.language, opening_hours.next_opening()))
     company = call.contact.company if call.contact else None
     if company is not None and includes_out_of_hours(company.contract):
-        return menu(twiml, call.language, "closed_urgent_menu", "/voice/closed-menu")
+        return menu(twiml, call.language, "closed_urgent_menu", "ivr.closed_menu")
     return problem.ask_problem(twiml, call)
 
 
@@ -143,10 +142,10 @@ def closed_menu():
     call = current_call(request.form)
     key = choice("12", default="2")
     if key is None:
-        return repeat(call, "closed_urgent_menu", "/voice/closed-menu")
+        return repeat(call, "closed_urgent_menu", "ivr.closed_menu")
     if key == "1":
         call.urgent_line = True
         call.urgency = "cannot_work"
         db.session.commit()
-        return answer(menu(VoiceResponse(), call.language, "impact_menu", "/voice/impact"))
+        return answer(menu(VoiceResponse(), call.language, "impact_menu", "ivr.impact"))
     return answer(problem.ask_problem(VoiceResponse(), call))

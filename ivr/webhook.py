@@ -13,10 +13,10 @@ from collections.abc import Callable
 from flask import Response, abort, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import phone
+from app import phone, urls
 from app.extensions import db
 from app.models import Call
-from app.telephony import public_url, signature_is_valid
+from app.telephony import signature_is_valid
 from callbacks import rescue
 from ivr.twiml import answer, attempt_number, menu, say_goodbye, speak
 
@@ -74,10 +74,10 @@ def rescued_call() -> VoiceResponse:
     if caller is None:
         speak(twiml, language, "rescue_voicemail")
         twiml.record(
-            action=public_url("/voice/goodbye"),
+            action=urls.external("ivr.goodbye"),
             finish_on_key="#",
             max_length=current_app.config["RECORDING_MAX_SECONDS"],
-            recording_status_callback=public_url("/voice/voicemail"),
+            recording_status_callback=urls.external("ivr.voicemail"),
         )
         return say_goodbye(twiml, language)
     rescue.save_for_later(request.form.get("CallSid", ""), caller, language)
@@ -95,5 +95,5 @@ def choice(options: str, default: str) -> str | None:
     return default if attempt_number(request.args.get("try")) >= 1 else None
 
 
-def repeat(call: Call, prompt: str, action: str, **values: object):
-    return answer(menu(VoiceResponse(), call.language, prompt, action, attempt=1, **values))
+def repeat(call: Call, prompt: str, endpoint: str, **values: object):
+    return answer(menu(VoiceResponse(), call.language, prompt, endpoint, attempt=1, **values))
