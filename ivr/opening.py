@@ -7,8 +7,7 @@ from app import opening_hours, urls
 from app.directory.contracts import includes_out_of_hours
 from app.extensions import db
 from app.models import Call, Callback, CallbackStatus, CallOutcome
-from app.tickets import ticket_store
-from callbacks import lifecycle
+from callbacks import manage
 from callbacks.queue import open_callback_for, position
 from ivr import bp, catalog, problem, tickets
 from ivr.calls import current_call
@@ -111,11 +110,9 @@ def open_callback():
     if key == "3":
         return answer(main_menu_or_closed(twiml, call))
     if key == "2":
-        cancelled = lifecycle.cancel(callback.id)
+        cancelled = cancel_by_phone(callback)
         call.outcome = CallOutcome.CANCELLED_CALLBACK if cancelled else CallOutcome.KEPT_PLACE
         db.session.commit()
-        if cancelled:
-            ticket_store().add_note(callback.ticket, "The caller cancelled the callback by phone.")
         return answer(
             say_goodbye(twiml, call.language, "callback_cancelled" if cancelled else "callback_not_cancelled")
         )
@@ -123,6 +120,15 @@ def open_callback():
     db.session.commit()
     speak(twiml, call.language, "keep_place")
     return answer(say_goodbye(twiml, call.language))
+
+
+def cancel_by_phone(callback: Callback) -> bool:
+    """The caller pressed "cancel": the engine's own cancel (it also stops an offer that is ringing)."""
+    try:
+        manage.cancel(callback.id, by="the caller, by phone")
+    except manage.Refused:
+        return False  # a technician is already calling them back
+    return True
 
 
 # --- Closed: a message for everyone, the urgent line for contracts that include it -----------------

@@ -276,7 +276,7 @@ class Manager:
         if not open_ids:
             return
         try:
-            manage.cancel(self.rng.choice(open_ids))
+            manage.cancel(self.rng.choice(open_ids), by="the storm")
             self.cancels += 1
         except manage.Refused as refusal:
             self.refusals[refusal.status] += 1

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from app.cli import e164 as _e164
 from app.extensions import db
-from app.models import Technician, TechnicianState
-from callbacks import jobs, technicians
+from app.models import Technician
+from callbacks import manage, technicians
 from callbacks.snapshot import queue_snapshot
 
 
@@ -37,12 +37,10 @@ def set_technician_state(number: str, state: str) -> None:
     technician = db.session.scalars(select(Technician).where(Technician.phone == _e164(number))).first()
     if technician is None:
         raise click.ClickException(f"no technician with phone {number}")
-    if not technicians.set_state(technician.id, state):
-        db.session.rollback()
-        raise click.ClickException(f"{technician.name} is {technician.state}; cannot go {state} now")
-    db.session.commit()
-    if state == TechnicianState.AVAILABLE:
-        jobs.trigger_dispatch()
+    try:
+        manage.set_technician_state(technician.id, state)
+    except manage.Refused as refusal:
+        raise click.ClickException(str(refusal)) from refusal
     click.echo(f"{technician.name} is now {state}")
 
 

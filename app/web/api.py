@@ -19,8 +19,9 @@ from app.extensions import db
 from app.models import Callback, CallbackAttempt, Role, Technician, Ticket
 from app.surveys import csat_summary
 from app.tickets import ticket_store
-from app.web import accounts, actions
+from app.web import accounts
 from app.web.openapi import document
+from callbacks import manage
 from callbacks.queue import position
 from callbacks.snapshot import queue_snapshot
 from callbacks.technicians import MANUAL_TRANSITIONS
@@ -225,8 +226,8 @@ def technician_state(raw_id: str):
     if state not in MANUAL_TRANSITIONS:
         return error(400, "bad_request", 'Send {"state": "available" | "away" | "offline"}.')
     try:
-        technician = actions.set_technician_state(technician_id, state)
-    except actions.Refused as refusal:
+        technician = manage.set_technician_state(technician_id, state)
+    except manage.Refused as refusal:
         return error(409, "conflict", str(refusal))
     return jsonify(technician_json(technician))
 
@@ -237,11 +238,11 @@ def cancel(raw_id: str):
     callback_id = record_id(raw_id)
     try:
         if callback_id is None:
-            raise actions.NotFound
-        callback = actions.cancel_callback(callback_id, g.api_user)
-    except actions.NotFound:
+            raise manage.NotFound
+        callback = manage.cancel(callback_id, by=g.api_user.username)
+    except manage.NotFound:
         return error(404, "not_found", f"No callback {raw_id}.")
-    except actions.Refused as refusal:
+    except manage.Refused as refusal:
         return error(409, "conflict", str(refusal))
     return jsonify(callback_json(callback))
 
@@ -259,7 +260,7 @@ def change_priority(raw_id: str):
     if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 4:
         return error(400, "bad_request", 'Send {"priority": 1 | 2 | 3 | 4} (1 is the highest).')
     try:
-        callback = actions.change_priority(callback_id, priority, g.api_user)
-    except actions.Refused as refusal:
+        callback = manage.reprioritise(callback_id, priority, by=g.api_user.username)
+    except manage.Refused as refusal:
         return error(409, "conflict", str(refusal))
     return jsonify(callback_json(callback))

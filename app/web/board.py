@@ -18,12 +18,11 @@ from app import phone
 from app.clock import day_start, local, utcnow
 from app.extensions import db
 from app.models import Callback, CallbackStatus, Contact, Role, Technician, Ticket
-from app.web import actions
 from app.web.auth import protect_forms, role_required
 from app.web.charts import distribution_chart, queue_chart
 from app.web.figures import day_figures
 from app.web.forms import PriorityForm, TechnicianStateForm
-from callbacks import urgent
+from callbacks import manage, urgent
 from callbacks.queue import waiting
 
 bp = Blueprint("board", __name__, url_prefix="/board")
@@ -155,8 +154,8 @@ def _after_action(message: str | None) -> Response:
 @manager_only
 def cancel(callback_id: int):
     try:
-        callback = actions.cancel_callback(callback_id, current_user)
-    except (actions.NotFound, actions.Refused) as refusal:
+        callback = manage.cancel(callback_id, by=current_user.username)
+    except (manage.NotFound, manage.Refused) as refusal:
         return _after_action(str(refusal))
     return _after_action(f"Callback for ticket {callback.ticket.number} cancelled.")
 
@@ -168,8 +167,8 @@ def change_priority(callback_id: int):
     if not form.validate():
         return _after_action("Choose a priority from 1 (highest) to 4.")
     try:
-        callback = actions.change_priority(callback_id, form.priority.data, current_user)
-    except (actions.NotFound, actions.Refused) as refusal:
+        callback = manage.reprioritise(callback_id, form.priority.data, by=current_user.username)
+    except (manage.NotFound, manage.Refused) as refusal:
         return _after_action(str(refusal))
     return _after_action(f"Ticket {callback.ticket.number} is now priority {callback.priority}.")
 
@@ -181,8 +180,8 @@ def technician_state(technician_id: int):
     if not form.validate():
         return _after_action("Choose available, away or offline.")
     try:
-        technician = actions.set_technician_state(technician_id, form.state.data)
-    except (actions.NotFound, actions.Refused) as refusal:
+        technician = manage.set_technician_state(technician_id, form.state.data)
+    except (manage.NotFound, manage.Refused) as refusal:
         return _after_action(str(refusal))
     return _after_action(f"{technician.name} is now {technician.state}.")
 

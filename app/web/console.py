@@ -17,10 +17,10 @@ from app.directory import contracts
 from app.extensions import db
 from app.models import AttemptStatus, Callback, CallbackAttempt, Company, Outcome, Role, Technician, Ticket
 from app.tickets import ticket_store
-from app.web import actions
 from app.web.auth import protect_forms, role_required
 from app.web.board import company_of, customer_of
 from app.web.forms import NoteForm
+from callbacks import manage
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 protect_forms(bp)
@@ -136,8 +136,8 @@ def set_state():
     if state not in ("available", "away"):
         return _after_action("Choose available or away.")
     try:
-        technician = actions.set_technician_state(my_technician().id, state)
-    except (actions.NotFound, actions.Refused) as refusal:
+        technician = manage.set_technician_state(my_technician().id, state)
+    except (manage.NotFound, manage.Refused) as refusal:
         return _after_action(str(refusal))
     return _after_action(f"You are {technician.state.replace('_', ' ')}.")
 
