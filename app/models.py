@@ -67,6 +67,10 @@ class TechnicianState(StrEnum):
     AWAY = "away"
 
 
+#: States in which a technician is at work today (whether free or busy).
+AT_WORK = (TechnicianState.AVAILABLE, TechnicianState.OFFERED, TechnicianState.ON_CALL, TechnicianState.WRAP_UP)
+
+
 class AttemptStatus(StrEnum):
     """Where one try at a callback stands; the outcome says how it ended."""
 
@@ -75,7 +79,10 @@ class AttemptStatus(StrEnum):
     ENDED = "ended"
 
 
-class Outcome(StrEnum):
+class AttemptOutcome(StrEnum):
+    """How one attempt at a callback ended (``CallbackAttempt.outcome``); not to be confused with
+    ``CallOutcome``, how far an inbound call got with the IVR."""
+
     CONNECTED = "connected"
     NO_ANSWER = "no_answer"
     BUSY = "busy"
@@ -145,6 +152,11 @@ class Ticket(db.Model):
     contact: Mapped[Contact | None] = relationship()
     company: Mapped[Company | None] = relationship()
     notes: Mapped[list["TicketNote"]] = relationship(back_populates="ticket", order_by="TicketNote.id")
+
+    @property
+    def customer_company(self) -> Company | None:
+        """The company the ticket is for: its own, else its contact's."""
+        return self.company or (self.contact.company if self.contact is not None else None)
 
 
 class TicketNote(db.Model):

@@ -91,11 +91,6 @@ def _sent_since(client: Client, to: str, desk: str, body: str, since: datetime) 
     return False
 
 
-def queue_mail(to: str, subject: str, text: str, html: str | None = None) -> bool:
-    """Send a mail from a worker, with retries."""
-    return enqueue("notify", "app.tasks.send_mail", to, subject, text, html, retry=SEND_RETRY)
-
-
 def queue_text(to: str, body: str) -> bool:
     """Send an SMS from a worker, with retries; only mobiles can receive one."""
     if not phone.is_mobile(to):

@@ -17,13 +17,13 @@ from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from rq.job import Job
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app import notifications, phone, urls
 from app.clock import utcnow
 from app.extensions import db
 from app.models import AutotaskTicket, Call, Survey, SurveyState, Ticket
-from app.queueing import job_context, queue, redis_connection
+from app.queueing import JOB_TTL, job_context, queue, redis_connection
+from app.sql import insert_ignoring_conflicts
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +43,14 @@ SEND_RETRY = notifications.SEND_RETRY
 
 def request_survey(ticket: Ticket) -> Survey | None:
     """Create the ticket's survey and queue its mail; None when the ticket had one already."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    inserted = db.session.execute(
-        dialect.insert(Survey)
-        .values(ticket_id=ticket.id, state=SurveyState.QUEUED, created_at=utcnow(), state_since=utcnow())
-        .on_conflict_do_nothing(index_elements=["ticket_id"])
-    ).rowcount
+    inserted = insert_ignoring_conflicts(
+        Survey,
+        index_elements=["ticket_id"],
+        ticket_id=ticket.id,
+        state=SurveyState.QUEUED,
+        created_at=utcnow(),
+        state_since=utcnow(),
+    )
     db.session.commit()
     if not inserted:
         return None
@@ -69,8 +71,7 @@ def queue_send(survey_id: int) -> bool:
             survey_id,
             job_id=job_id(survey_id),
             retry=SEND_RETRY,
-            result_ttl=300,
-            failure_ttl=86400,
+            **JOB_TTL,
         )
     except Exception:
         log.exception("could not queue the survey mail %s", survey_id)

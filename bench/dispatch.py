@@ -293,7 +293,7 @@ def wait_for_offer(technician_id: int, timeout: float = 10.0):
 def measure_latency(technician_ids: list[int], samples: int, through_redis: bool) -> list[float]:
     """Milliseconds from a technician going available to a callback claimed for them."""
     from app.extensions import db
-    from app.models import Outcome, Technician
+    from app.models import AttemptOutcome, Technician
     from callbacks import attempts, technicians, triggers
     from callbacks.dispatch import claim_next
 
@@ -310,7 +310,7 @@ def measure_latency(technician_ids: list[int], samples: int, through_redis: bool
             attempt = claim_next()
         latencies.append((attempt.started_at - available_at).total_seconds() * 1000)
         # Missed (the technician goes away): the callback keeps its place, the next sample starts clean.
-        assert attempts.technician_declined(attempt, Outcome.TECHNICIAN_MISSED)
+        assert attempts.technician_declined(attempt, AttemptOutcome.TECHNICIAN_MISSED)
     return latencies
 
 

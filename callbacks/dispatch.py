@@ -29,7 +29,7 @@ from sqlalchemy import Select, func, select, text, update
 from app import telephony, urls
 from app.clock import utcnow
 from app.extensions import db
-from app.models import AttemptStatus, Callback, CallbackAttempt, Technician, TechnicianState
+from app.models import AT_WORK, AttemptStatus, Callback, CallbackAttempt, Technician, TechnicianState
 from app.sql import is_postgresql
 from callbacks import attempts, lifecycle, matching, technicians
 from callbacks.queue import due_candidates_statement
@@ -49,7 +49,7 @@ CLAIM_LOCK = 0x43424401
 
 AT_WORK_TECHNICIANS = (
     select(Technician.id, Technician.state, Technician.languages)
-    .where(Technician.state.in_(matching.AT_WORK))
+    .where(Technician.state.in_(AT_WORK))
     .order_by(Technician.state_since, Technician.id)
 )
 
@@ -103,12 +103,6 @@ def claim_batch(limit: int = BATCH_SIZE) -> list[CallbackAttempt]:
         db.session.rollback()  # one of them moved meanwhile (an urgent call rang them, a cancel): look again
     db.session.rollback()
     return []
-
-
-def claim_next() -> CallbackAttempt | None:
-    """Atomically pair the first due callback with a technician who may take it, or return None."""
-    claimed = claim_batch(limit=1)
-    return claimed[0] if claimed else None
 
 
 def ring_technician(attempt: CallbackAttempt) -> bool:

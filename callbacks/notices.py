@@ -41,7 +41,7 @@ def _text(language: str, key: str, **values: object) -> str:
         return catalog.message(default, key, **values)
 
 
-def send_unreachable_notice(callback_id: int) -> str | None:
+def tell_unreachable(callback_id: int) -> str | None:
     """Send the notice now (raises when the provider or SMTP fails: the job retries).
 
     Returns how the customer was told, or None when they were told already or
@@ -103,5 +103,5 @@ def requeue_lost() -> int:
         return 0
     for callback_id in lost:
         log.warning("unreachable notice of callback %s was lost in Redis; queueing it again", callback_id)
-        triggers.send_unreachable_notice(callback_id)
+        triggers.queue_unreachable_notice(callback_id)
     return len(lost)

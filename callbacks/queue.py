@@ -57,11 +57,6 @@ def _due(columns, eligible: ColumnElement[bool] | None, passed_over: list[int] |
     return statement.order_by(*queue_order(now)).limit(limit)
 
 
-def next_due_statement(eligible: ColumnElement[bool] | None = None, passed_over: list[int] | None = None) -> Select:
-    """The first waiting callback that may be offered now (retries wait for their due time)."""
-    return _due((Callback,), eligible, passed_over, 1)
-
-
 def due_candidates_statement(
     eligible: ColumnElement[bool], passed_over: list[int], limit: int, *extra: ColumnElement
 ) -> Select:

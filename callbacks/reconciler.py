@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app import queueing, surveys
 from app.clock import utcnow
 from app.extensions import db
-from app.models import AttemptStatus, CallbackAttempt, Outcome
+from app.models import AttemptOutcome, AttemptStatus, CallbackAttempt
 from app.tickets.autotask import sync as autotask
 from callbacks import attempts, lifecycle, notices, rescue, settle, technicians, urgent
 from callbacks.dispatch import dispatch
@@ -58,7 +58,7 @@ def reconcile() -> dict[str, int]:
     )
     # Rung, but the technician leg never reported: the ring timeout is long past.
     done["offers_expired"] = sum(
-        attempts.technician_declined(attempt, Outcome.TECHNICIAN_MISSED)
+        attempts.technician_declined(attempt, AttemptOutcome.TECHNICIAN_MISSED)
         for attempt in _older_than(AttemptStatus.RINGING_TECHNICIAN, config["STALE_OFFER_SECONDS"])
     )
     # Dialling the customer with no news: the provider's records settle calls whose webhooks were lost.

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from app import phone, urls
-from app.models import CallbackAttempt, Outcome
+from app.models import AttemptOutcome, CallbackAttempt
 from callbacks import attempts, jobs
 from ivr import catalog
 from ivr.twiml import answer, menu, say_goodbye, speak
@@ -88,7 +88,7 @@ def technician_choice(attempt_id: int):
             )
         )
     # Pressed 2, or said nothing twice: pass the callback on at once.
-    outcome = Outcome.TECHNICIAN_SKIPPED if digits == "2" else Outcome.TECHNICIAN_MISSED
+    outcome = AttemptOutcome.TECHNICIAN_SKIPPED if digits == "2" else AttemptOutcome.TECHNICIAN_MISSED
     if attempts.technician_declined(attempt, outcome):
         jobs.trigger_dispatch()
     key = "skipped" if digits == "2" else "offer_gone"
@@ -124,5 +124,5 @@ def customer_dialed(attempt_id: int):
     duration = request.form.get("DialCallDuration", "")
     if attempts.customer_call_ended(attempt, dial_status, int(duration) if duration.isdigit() else None):
         jobs.trigger_dispatch()
-    connected = attempts.get(attempt_id).outcome == Outcome.CONNECTED
+    connected = attempts.get(attempt_id).outcome == AttemptOutcome.CONNECTED
     return answer(say_goodbye(VoiceResponse(), language, "call_finished" if connected else "customer_not_reached"))

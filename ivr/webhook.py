@@ -14,8 +14,8 @@ from flask import Response, abort, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from app import phone, urls
-from app.extensions import db
 from app.models import Call
+from app.sql import rollback
 from app.telephony import signature_is_valid
 from callbacks import rescue
 from ivr.twiml import answer, attempt_number, menu, say_goodbye, speak
@@ -35,10 +35,7 @@ def provider_webhook(on_error: Callable[[], VoiceResponse]):
                 return view(*args, **kwargs)
             except Exception:
                 log.exception("webhook %s failed; answering with the safe path", view.__name__)
-                try:
-                    db.session.rollback()
-                except Exception:
-                    log.exception("rollback failed too")
+                rollback()
                 return answer(_safely(on_error))
 
         return guarded

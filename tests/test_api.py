@@ -7,7 +7,7 @@ from app.models import Callback, Technician
 from app.tickets import ticket_store
 from app.web.accounts import new_token
 from callbacks.queue import queue_callback
-from tests.conftest import add_contact, add_technician, add_user
+from tests.helpers import add_contact, add_technician, add_user
 
 
 @pytest.fixture

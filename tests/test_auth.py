@@ -7,7 +7,7 @@ from app.extensions import db
 from app.models import User
 from app.web.accounts import DEMO_PASSWORD, authenticate, new_token, user_for_token
 from app.web.accounts import add_user as create_user
-from tests.conftest import PASSWORD, add_technician, add_user, csrf_token_of, log_in
+from tests.helpers import PASSWORD, add_technician, add_user, csrf_token_of, log_in
 
 
 def test_passwords_are_stored_hashed_and_checked(app):
@@ -103,7 +103,7 @@ def test_logout_needs_the_csrf_token_and_ends_the_session(client):
 
 
 def test_session_cookie_is_httponly_and_lax_and_secure_behind_https(monkeypatch, migrated, tmp_path, redis):
-    from tests.conftest import build_app, empty_tables
+    from tests.helpers import build_app, empty_tables
 
     for base, secure in (("http://desk.test", False), ("https://desk.example", True)):
         app = build_app(monkeypatch, migrated, tmp_path, PUBLIC_BASE_URL=base)

@@ -12,7 +12,7 @@ from app.tickets.autotask import sync
 from callbacks.reconciler import reconcile
 from emulator import APP_ERROR_MESSAGE, Phone
 from ivr import catalog
-from tests.conftest import add_technician, autotask_settings
+from tests.helpers import add_technician, autotask_settings
 
 CUSTOMER = "+32470123456"
 JAN = "+32470000001"

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import AutotaskNote, AutotaskTicket, SyncState, Ticket
 from app.tickets import ticket_store
 from app.tickets.autotask import sync
-from tests.conftest import autotask_settings, free_port, run_jobs
+from tests.helpers import autotask_settings, free_port, run_jobs
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from app.directory import autotask_phones as phones
 from app.directory.autotask_phones import PhoneMatch
-from tests.conftest import autotask_settings
+from tests.helpers import autotask_settings
 
 
 def test_free_text_numbers_are_matched_to_their_contact_and_company(app, standin):

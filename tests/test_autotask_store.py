@@ -15,7 +15,7 @@ from app.tickets import ticket_store
 from app.tickets.autotask import sync
 from app.tickets.autotask.store import AutotaskTicketStore
 from app.tickets.sql import SqlTicketStore
-from tests.conftest import autotask_settings, run_jobs
+from tests.helpers import autotask_settings, run_jobs
 
 CALLER = "+32470123456"
 

@@ -10,7 +10,7 @@ from app.models import AutotaskTicket, Contact, Survey, SurveyState, SyncState
 from app.tickets import ticket_store
 from app.tickets.autotask import sync
 from callbacks.reconciler import reconcile
-from tests.conftest import autotask_settings, run_jobs
+from tests.helpers import autotask_settings, run_jobs
 
 
 def test_the_reconciler_queues_one_sweep_that_pushes_waiting_tickets(app, standin, redis):

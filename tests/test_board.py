@@ -15,7 +15,7 @@ from app.tickets import ticket_store
 from app.web import board
 from callbacks import urgent
 from callbacks.queue import queue_callback
-from tests.conftest import add_contact, add_technician, add_user, csrf_token_of, log_in
+from tests.helpers import add_contact, add_technician, add_user, csrf_token_of, log_in
 
 
 @pytest.fixture

@@ -11,10 +11,9 @@ from app.models import Callback, CallbackAttempt, Technician
 from app.queueing import redis_connection
 from app.tickets.sql import SqlTicketStore
 from callbacks import attempts, jobs, manage
-from callbacks.dispatch import claim_next
 from callbacks.queue import position, queue_callback, waiting
 from emulator import Phone
-from tests.conftest import add_technician
+from tests.helpers import add_technician, claim_next
 
 CUSTOMER = "+32470123456"
 JAN = "+32471000001"

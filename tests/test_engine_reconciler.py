@@ -13,10 +13,9 @@ from app.models import Callback, CallbackAttempt, Technician
 from app.queueing import redis_connection
 from app.tickets.sql import SqlTicketStore
 from callbacks import attempts, triggers
-from callbacks.dispatch import claim_next
 from callbacks.queue import queue_callback
 from callbacks.reconciler import reconcile
-from tests.conftest import add_technician
+from tests.helpers import add_technician, claim_next
 
 CUSTOMER = "+32470123456"
 NO_PROVIDER = "http://127.0.0.1:1"

@@ -11,7 +11,7 @@ from callbacks.queue import queue_callback
 from callbacks.reconciler import reconcile
 from emulator import Phone
 from emulator.webhooks import Webhooks
-from tests.conftest import add_contact, add_technician
+from tests.helpers import add_contact, add_technician
 
 CUSTOMER = "+32470123456"
 TECHNICIAN = "+32471000001"

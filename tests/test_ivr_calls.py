@@ -16,7 +16,7 @@ from callbacks.queue import queue_callback
 from emulator import APP_ERROR_MESSAGE
 from ivr import catalog, script
 from ivr.catalog import spoken_ticket_number
-from tests.conftest import add_contact, add_technician
+from tests.helpers import add_contact, add_technician
 
 CALLER = "+32470123456"
 LANGUAGES = {"nl": "1", "fr": "2", "en": "3"}

@@ -16,7 +16,7 @@ from app.web import monitoring
 from app.web.accounts import new_token
 from callbacks import rescue
 from callbacks.queue import queue_callback
-from tests.conftest import add_technician, add_user, build_app
+from tests.helpers import add_technician, add_user, build_app
 from tests.test_unavailable import database_down
 
 

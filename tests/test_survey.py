@@ -13,7 +13,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import Call, Company, Contact, Survey, SurveyState
 from app.tickets import ticket_store
-from tests.conftest import autotask_settings, run_jobs
+from tests.helpers import autotask_settings, run_jobs
 
 
 def closed_ticket(language: str | None = "nl", email: str | None = "an@deklok.example", **fields):

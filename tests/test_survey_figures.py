@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import Contact
 from app.tickets import ticket_store
 from app.web.accounts import new_token
-from tests.conftest import add_technician, add_user, log_in, run_jobs
+from tests.helpers import add_technician, add_user, log_in, run_jobs
 
 
 def rate(app, client, mailbox, rating: int | None) -> None:

@@ -9,6 +9,7 @@ from app.clock import utcnow
 from app.directory import contracts
 from app.extensions import db
 from app.models import (
+    AttemptOutcome,
     AttemptStatus,
     AutotaskTicket,
     Callback,
@@ -16,7 +17,6 @@ from app.models import (
     CallbackStatus,
     Company,
     Contact,
-    Outcome,
     TechnicianState,
     Ticket,
     UrgentStatus,
@@ -24,7 +24,7 @@ from app.models import (
 )
 from app.tickets import ticket_store
 from callbacks import attempts, urgent
-from tests.conftest import add_technician, autotask_settings, run_jobs
+from tests.helpers import add_technician, autotask_settings, run_jobs
 
 CALLER = "+32470123456"
 
@@ -106,8 +106,8 @@ def being_offered(ticket: Ticket) -> CallbackAttempt:
 @pytest.mark.parametrize(
     ("outcome", "expected"),
     [
-        (Outcome.TECHNICIAN_MISSED, "Callback offered to Jan Janssens: missed."),
-        (Outcome.TECHNICIAN_SKIPPED, "Callback offered to Jan Janssens: skipped."),
+        (AttemptOutcome.TECHNICIAN_MISSED, "Callback offered to Jan Janssens: missed."),
+        (AttemptOutcome.TECHNICIAN_SKIPPED, "Callback offered to Jan Janssens: skipped."),
     ],
 )
 def test_an_offer_the_technician_missed_or_skipped_is_noted(app, store_kind, outcome, expected):

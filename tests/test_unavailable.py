@@ -17,7 +17,7 @@ from app.models import Survey, Technician
 from app.web import board
 from app.web.accounts import new_token
 from app.web.openapi import document
-from tests.conftest import add_technician, add_user, csrf_token_of, log_in
+from tests.helpers import add_technician, add_user, csrf_token_of, log_in
 from tests.test_survey import closed_ticket
 
 

@@ -16,7 +16,7 @@ from callbacks import urgent
 from callbacks.dispatch import dispatch
 from callbacks.queue import position, queue_callback
 from emulator import APP_ERROR_MESSAGE, Phone
-from tests.conftest import add_contact, add_technician
+from tests.helpers import add_contact, add_technician
 
 CALLER = "+32470123456"
 JAN, MARIE, ONCALL = "+32470000001", "+32470000002", "+32470999999"

@@ -8,7 +8,7 @@ planning one for them is refused until the technician confirms it as billable.
 from datetime import datetime
 
 from app.clock import local, utcnow
-from app.models import Company, Contract, Ticket, TicketNote
+from app.models import Contract, Ticket, TicketNote
 from app.tickets import ticket_store
 
 #: Contracts with on-site visits at no cost.
@@ -26,12 +26,8 @@ def includes_out_of_hours(contract: str | None) -> bool:
     return contract in OUT_OF_HOURS_INCLUDED
 
 
-def company_of(ticket: Ticket) -> Company | None:
-    return ticket.company or (ticket.contact.company if ticket.contact is not None else None)
-
-
 def contract_of(ticket: Ticket) -> str:
-    company = company_of(ticket)
+    company = ticket.customer_company
     return company.contract if company is not None else Contract.NONE
 
 

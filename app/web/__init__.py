@@ -6,9 +6,10 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach every page, the error answers and the login machinery to the app."""
-    from app.web import api, auth, board, console, errors, lab, monitoring, survey
+    from app.web import api, auth, board, console, errors, filters, lab, monitoring, survey
 
     errors.register(app)
+    filters.register(app)
     auth.init_app(app)
     for blueprint in (board.bp, console.bp, api.bp, lab.bp, monitoring.bp, survey.bp):
         app.register_blueprint(blueprint)

@@ -7,20 +7,19 @@ gets the fresh board back, a plain post is redirected to the page.
 
 import csv
 import io
-from datetime import datetime
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from app import phone
 from app.clock import day_start, local, utcnow
 from app.extensions import db
 from app.models import Callback, CallbackStatus, Contact, Role, Technician, Ticket
 from app.web.auth import protect_forms, role_required
 from app.web.charts import distribution_chart, queue_chart
 from app.web.figures import day_figures
+from app.web.filters import company_name, customer_name
 from app.web.forms import PriorityForm, TechnicianStateForm
 from callbacks import manage, urgent
 from callbacks.queue import waiting
@@ -43,17 +42,6 @@ CSV_COLUMNS = (
     "queued_at",
     "ended_at",
 )
-
-
-def customer_of(callback: Callback) -> str:
-    contact = callback.ticket.contact
-    return contact.name if contact is not None else phone.display(callback.phone)
-
-
-def company_of(callback: Callback) -> str:
-    ticket = callback.ticket
-    company = ticket.company or (ticket.contact.company if ticket.contact else None)
-    return company.name if company is not None else ""
 
 
 #: What a board row reads of a callback, loaded up front instead of one query per row.
@@ -95,38 +83,12 @@ def board_context() -> dict:
         "figures": figures,
         "queue_chart": queue_chart(figures["queue_length"]),
         "distribution_chart": distribution_chart(figures["distribution"]),
-        "customer_of": customer_of,
-        "company_of": company_of,
     }
 
 
 def spreadsheet_safe(text: str) -> str:
     """Free text that a spreadsheet would run as a formula gets a leading quote."""
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
-@bp.app_template_filter("elapsed")
-def elapsed(moment: datetime | None) -> str:
-    """How long ago, as a desk reads it: "45 s", "12 min", "2 h 05"."""
-    if moment is None:
-        return ""
-    seconds = max(0, int((utcnow() - moment).total_seconds()))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d}"
-
-
-@bp.app_template_filter("phone")
-def phone_number(e164: str | None) -> str:
-    """A number as the desk writes it: national format for Belgium, international otherwise."""
-    return phone.display(e164) if e164 else ""
-
-
-@bp.app_template_filter("clock")
-def clock(moment: datetime | None) -> str:
-    return local(moment).strftime("%H:%M") if moment else ""
 
 
 @bp.get("")
@@ -209,8 +171,8 @@ def export():
                 callback.status,
                 callback.priority,
                 callback.phone,
-                spreadsheet_safe(customer_of(callback)),
-                spreadsheet_safe(company_of(callback)),
+                spreadsheet_safe(customer_name(callback)),
+                spreadsheet_safe(company_name(callback)),
                 callback.language,
                 callback.attempts,
                 spreadsheet_safe(callback.technician.name if callback.technician else ""),

@@ -15,10 +15,9 @@ from sqlalchemy import select
 from app.clock import DESK_TIMEZONE, as_utc, day_start
 from app.directory import contracts
 from app.extensions import db
-from app.models import AttemptStatus, Callback, CallbackAttempt, Company, Outcome, Role, Technician, Ticket
+from app.models import AttemptOutcome, AttemptStatus, Callback, CallbackAttempt, Role, Technician, Ticket
 from app.tickets import ticket_store
 from app.web.auth import protect_forms, role_required
-from app.web.board import company_of, customer_of
 from app.web.forms import NoteForm
 from callbacks import manage
 
@@ -52,15 +51,11 @@ def wrap_up_attempt(technician: Technician) -> CallbackAttempt | None:
         .join(CallbackAttempt.callback)
         .where(
             CallbackAttempt.technician_id == technician.id,
-            CallbackAttempt.outcome == Outcome.CONNECTED,
+            CallbackAttempt.outcome == AttemptOutcome.CONNECTED,
             CallbackAttempt.ended_at >= day_start(),
         )
         .order_by(CallbackAttempt.id.desc())
     ).first()
-
-
-def company_for(ticket: Ticket) -> Company | None:
-    return ticket.company or (ticket.contact.company if ticket.contact else None)
 
 
 def past_attempts(callback_id: int) -> list[CallbackAttempt]:
@@ -79,7 +74,7 @@ def console_context(message: str | None = None) -> dict:
         last = None
     focus = current or last
     ticket = focus.callback.ticket if focus else None
-    company = company_for(ticket) if ticket else None
+    company = ticket.customer_company if ticket else None
     return {
         "technician": technician,
         "current": current,
@@ -89,8 +84,6 @@ def console_context(message: str | None = None) -> dict:
         "onsite_included": contracts.includes_onsite(company.contract) if company else False,
         "attempts": past_attempts(focus.callback_id) if focus else [],
         "note_form": NoteForm(),
-        "customer_of": customer_of,
-        "company_of": company_of,
         "message": message,
     }
 

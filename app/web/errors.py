@@ -22,7 +22,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import InternalServerError
 
-from app.extensions import db
+from app.sql import rollback
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +76,3 @@ def _answer(status: int, code: str, message: str) -> Response:
 def render(template: str, **values) -> str:
     """A template without Flask's context processors: flask-login's would load the user from the database."""
     return current_app.jinja_env.get_template(template).render(**values)
-
-
-def rollback() -> None:
-    """Roll the session back after a failure; a rollback that fails too is logged, never raised."""
-    try:
-        db.session.rollback()
-    except Exception:
-        log.exception("rollback failed as well")

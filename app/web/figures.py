@@ -27,7 +27,7 @@ from sqlalchemy import func, or_, select
 
 from app.clock import day_start, utcnow
 from app.extensions import db
-from app.models import Call, Callback, CallbackAttempt, CallbackStatus, Outcome
+from app.models import AttemptOutcome, Call, Callback, CallbackAttempt, CallbackStatus
 from app.surveys import csat_summary
 
 PRIORITIES = (1, 2, 3, 4)
@@ -61,7 +61,7 @@ def times_to_callback(since: datetime) -> list[tuple[int, float]]:
         .where(
             Callback.status == CallbackStatus.COMPLETED,
             Callback.ended_at >= since,
-            CallbackAttempt.outcome == Outcome.CONNECTED,
+            CallbackAttempt.outcome == AttemptOutcome.CONNECTED,
         )
     )
     result = []

@@ -32,8 +32,9 @@ from app.extensions import db
 from app.models import OPEN_URGENT_STATUSES, Callback, CallbackStatus, Role, Technician, TechnicianState, UrgentTransfer
 from app.queueing import QUEUES, redis_connection, workers_per_queue
 from app.redis_url import describe
+from app.sql import rollback
 from app.web import accounts
-from app.web.errors import UNAVAILABLE, rollback
+from app.web.errors import UNAVAILABLE
 from app.web.figures import inbound_calls
 from callbacks import rescue
 
