@@ -79,6 +79,12 @@ def queue_send(survey_id: int) -> bool:
     return True
 
 
+def resend_job() -> int:
+    """``rq cron``'s survey sweep (callbacks/cron.py)."""
+    with job_context():
+        return send_pending()
+
+
 def send_pending() -> int:
     """The sweep: queue again surveys whose job was lost (Redis down or flushed, worker killed)."""
     now = utcnow()

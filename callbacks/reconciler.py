@@ -13,11 +13,10 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from app import queueing, surveys
+from app import queueing
 from app.clock import utcnow
 from app.extensions import db
 from app.models import AttemptOutcome, AttemptStatus, CallbackAttempt
-from app.tickets.autotask import sync as autotask
 from callbacks import attempts, lifecycle, notices, rescue, settle, technicians, urgent
 from callbacks.dispatch import dispatch
 
@@ -78,8 +77,6 @@ def reconcile() -> dict[str, int]:
     done["overdue_jobs_queued"] = _overdue_jobs()
     # Due retries and freed technicians are served here even if every trigger was lost.
     done["offers_made"] = dispatch()
-    done["surveys_requeued"] = surveys.send_pending()
-    done["autotask_sweeps_queued"] = autotask.queue_sweep()
     if any(done.values()):
         log.info("reconciled: %s", done)
     return done

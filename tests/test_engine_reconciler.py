@@ -134,7 +134,11 @@ def test_the_sweep_works_with_redis_down(app):
 
 def test_the_cron_process_sweeps_every_reconcile_seconds(app, monkeypatch):
     monkeypatch.setenv("RECONCILE_SECONDS", "7")
+    monkeypatch.setenv("TICKET_STORE", "autotask")
     scheduler = CronScheduler(connection=redis_connection())
     scheduler.load_config_from_file("callbacks.cron")
-    [job] = scheduler.get_jobs()
-    assert (job.func.__name__, job.interval, job.queue_name) == ("reconcile", 7, "dispatch")
+    jobs = {f"{j.func.__module__}.{j.func.__name__}": (j.interval, j.queue_name) for j in scheduler.get_jobs()}
+    assert jobs["callbacks.jobs.reconcile"] == (7, "dispatch")
+    # The rest of the desk's sweeps are jobs of their own, never steps of the reconciler.
+    assert jobs["app.surveys.resend_job"] == (60, "notify")
+    assert jobs["app.tickets.autotask.sync.sweep_job"] == (7, "notify")

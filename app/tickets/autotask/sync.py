@@ -299,12 +299,14 @@ def sync_pending(limit: int = SWEEP_LIMIT) -> int:
     return synced
 
 
-def queue_sweep() -> int:
-    """Ask a worker to run ``sync_pending`` when tickets wait; the reconciler calls this every sweep.
+def sweep_job() -> int:
+    """``rq cron``'s Autotask sweep (callbacks/cron.py): queue a push of what waits."""
+    with job_context():
+        return queue_sweep()
 
-    The sweep runs in its own job (never inside the reconciler, which a slow Autotask must
-    not hold up), and at most one is queued at a time. Returns 1 when one was queued.
-    """
+
+def queue_sweep() -> int:
+    """Ask a worker to run ``sync_pending`` when tickets wait, at most one at a time; 1 when one was queued."""
     if current_app.config["TICKET_STORE"] != "autotask":
         return 0
     waiting = db.session.scalar(
