@@ -34,9 +34,11 @@ test: install browser
 test-postgresql: install browser
 	DATABASE_URL=$${DATABASE_URL:-postgresql+psycopg://127.0.0.1:5432/test} $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# Style, and the layering of DESIGN §1 (.importlinter: pages and the phone line over the engine over the core).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .

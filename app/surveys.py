@@ -21,6 +21,7 @@ from sqlalchemy import and_, func, or_, select, update
 from app import notifications, phone, urls
 from app.clock import utcnow
 from app.extensions import db
+from app.messages import LANGUAGES
 from app.models import AutotaskTicket, Call, Survey, SurveyState, Ticket
 from app.queueing import JOB_TTL, job_context, queue, redis_connection
 from app.sql import insert_ignoring_conflicts
@@ -28,7 +29,6 @@ from app.sql import insert_ignoring_conflicts
 log = logging.getLogger(__name__)
 
 RATINGS = (1, 2, 3, 4, 5)
-LANGUAGES = ("nl", "fr", "en")
 TOKEN_SALT = "survey-rating"
 COMMENT_MAX_CHARS = 2000
 #: A survey queued this recently may still have its job in Redis; the sweep leaves it alone.

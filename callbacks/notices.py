@@ -13,14 +13,13 @@ from flask import current_app
 from rq.job import Job
 from sqlalchemy import select, update
 
-from app import notifications, phone
+from app import messages, notifications, phone
 from app.clock import utcnow
 from app.extensions import db
 from app.models import Callback, CallbackStatus
 from app.queueing import redis_connection
 from app.tickets import ticket_store
 from callbacks import triggers
-from ivr import catalog
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +29,6 @@ NO_WAY_TO_TELL = "No mobile number or mail address: the customer was not told th
 NOTICE_WINDOW = timedelta(days=1)
 #: A notice queued this recently is still on its way; the reconciler leaves it alone.
 NOTICE_GRACE = timedelta(seconds=30)
-
-
-def _text(language: str, key: str, **values: object) -> str:
-    """A catalog message in the caller's language, else in the desk's default one."""
-    default = current_app.config["DEFAULT_LANGUAGE"]
-    try:
-        return catalog.message(catalog.supported(language, default), key, **values)
-    except KeyError:
-        return catalog.message(default, key, **values)
 
 
 def tell_unreachable(callback_id: int) -> str | None:
@@ -60,11 +50,11 @@ def tell_unreachable(callback_id: int) -> str | None:
     }
     email = ticket.contact.email if ticket.contact is not None else None
     if phone.is_mobile(callback.phone):
-        notifications.send_text(callback.phone, _text(callback.language, "unreachable_sms", **values))
+        notifications.send_text(callback.phone, messages.text(callback.language, "unreachable_sms", **values))
         told = f"by SMS to {callback.phone}"
     elif email:
-        subject = _text(callback.language, "unreachable_mail_subject", **values)
-        notifications.send_mail(email, subject, _text(callback.language, "unreachable_mail_body", **values))
+        subject = messages.text(callback.language, "unreachable_mail_subject", **values)
+        notifications.send_mail(email, subject, messages.text(callback.language, "unreachable_mail_body", **values))
         told = f"by mail to {email}"
     else:
         told = None

@@ -3,7 +3,7 @@
 from flask import current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import clock, opening_hours, phone
+from app import clock, messages, opening_hours, phone
 from app.extensions import db
 from app.models import Call, CallOutcome, Ticket
 from app.notifications import queue_text
@@ -103,7 +103,7 @@ def confirm_by_sms(call: Call, ticket: Ticket) -> None:
         (number for number in (call.from_e164, call.callback_phone) if number and phone.is_mobile(number)), None
     )
     if mobile is not None:
-        body = catalog.message(
+        body = messages.text(
             call.language, "sms_queued", ticket=ticket.number, phone=phone.display(call.callback_phone)
         )
         queue_text(mobile, body)

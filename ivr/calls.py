@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
-from app import phone
+from app import messages, phone
 from app.clock import utcnow
 from app.extensions import db
 from app.models import Call, Contact, ContactPhone, Ticket
@@ -80,7 +80,7 @@ def open_ticket(call: Call) -> Ticket:
         return call.ticket
     ticket = store.create(
         origin_call_sid=call.sid,
-        title=headline(call.transcript) if call.transcript else catalog.message(call.language, "ticket_title"),
+        title=headline(call.transcript) if call.transcript else messages.text(call.language, "ticket_title"),
         caller_phone=call.from_e164,
         contact_id=call.contact_id,
         company_id=call.contact.company_id if call.contact else None,

@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from app import clock
+from app.messages import LANGUAGES
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 
@@ -20,14 +21,9 @@ def _catalog(language: str) -> dict:
         return tomllib.load(source)
 
 
-def languages() -> list[str]:
-    """The languages that have a catalog."""
-    return sorted(path.stem for path in PROMPTS_DIR.glob("*.toml"))
-
-
 def supported(language: str | None, default: str) -> str:
-    """``language`` if it has a catalog, else ``default``."""
-    return language if language in languages() else default
+    """``language`` if the desk speaks it (every language has a catalog), else ``default``."""
+    return language if language in LANGUAGES else default
 
 
 def text(language: str, key: str, **values: object) -> str:
@@ -47,11 +43,6 @@ def spoken_ticket_number(language: str, number: str) -> str:
     """``T20261127.0042`` as ``T, 2 0 2 6 1 1 2 7, dot, 0 0 4 2``: digit by digit."""
     day, _, counter = number[1:].partition(".")
     return f"T, {' '.join(day)}, {text(language, 'ticket_dot')}, {' '.join(counter)}"
-
-
-def message(language: str, key: str, **values: object) -> str:
-    """A text message (SMS) in the caller's language."""
-    return _catalog(language)["messages"][key].format(**values)
 
 
 def weekday(language: str, index: int) -> str:

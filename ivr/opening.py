@@ -3,14 +3,15 @@
 from flask import current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import opening_hours, urls
-from app.directory.contracts import includes_out_of_hours
+from app import urls
 from app.extensions import db
+from app.messages import LANGUAGES
 from app.models import Call, Callback, CallbackStatus, CallOutcome
 from callbacks import manage
 from callbacks.queue import open_callback_for, position
-from ivr import bp, catalog, problem, tickets
+from ivr import bp, problem, tickets
 from ivr.calls import current_call
+from ivr.menus import main_menu_or_closed
 from ivr.twiml import answer, menu, say_goodbye, speak
 from ivr.webhook import caller_webhook, choice, repeat
 
@@ -25,7 +26,7 @@ LANGUAGE_KEYS = {"1": "nl", "2": "fr", "3": "en"}
 @caller_webhook
 def incoming():
     call = current_call(request.form)
-    if call.contact is not None and call.contact.language in catalog.languages():
+    if call.contact is not None and call.contact.language in LANGUAGES:
         return answer(greet(VoiceResponse(), call))
     return answer(language_menu(VoiceResponse(), attempt=0))
 
@@ -64,12 +65,6 @@ def greet(twiml: VoiceResponse, call: Call) -> VoiceResponse:
     if waiting_callback is not None:
         return open_callback_menu(twiml, call, waiting_callback, attempt=0)
     return main_menu_or_closed(twiml, call)
-
-
-def main_menu_or_closed(twiml: VoiceResponse, call: Call) -> VoiceResponse:
-    if not opening_hours.is_open():
-        return closed(twiml, call)
-    return menu(twiml, call.language, "main_menu", "ivr.main_menu")
 
 
 @bp.post("/main-menu")
@@ -132,14 +127,6 @@ def cancel_by_phone(callback: Callback) -> bool:
 
 
 # --- Closed: a message for everyone, the urgent line for contracts that include it -----------------
-
-
-def closed(twiml: VoiceResponse, call: Call) -> VoiceResponse:
-    speak(twiml, call.language, "closed", when=catalog.spoken_when(call.language, opening_hours.next_opening()))
-    company = call.contact.company if call.contact else None
-    if company is not None and includes_out_of_hours(company.contract):
-        return menu(twiml, call.language, "closed_urgent_menu", "ivr.closed_menu")
-    return problem.ask_problem(twiml, call)
 
 
 @bp.post("/closed-menu")

@@ -4,6 +4,7 @@ Run ``python -m ivr.script > docs/ivr.md`` after changing a prompt or the flow;
 a test fails while the document is out of date.
 """
 
+from app.messages import LANGUAGES
 from ivr import catalog
 
 #: The call tree, kept next to the code it describes (ivr/__init__.py and the step modules, ivr/agent.py).
@@ -85,7 +86,6 @@ SECTIONS = {
         "skipped",
     ],
 }
-LANGUAGES = ("nl", "fr", "en")
 
 
 def _cell(text: str) -> str:

@@ -7,7 +7,7 @@ from app import urls
 from app.extensions import db
 from app.models import Call, CallOutcome, Ticket
 from app.tickets import ticket_store
-from ivr import bp, callback_number, catalog, opening, problem
+from ivr import bp, callback_number, catalog, menus, problem
 from ivr.calls import current_call
 from ivr.twiml import answer, menu, speak
 from ivr.webhook import caller_webhook, choice, repeat
@@ -71,7 +71,7 @@ def ticket_menu():
     if key is None:
         return repeat(call, "ticket_menu", "ivr.ticket_menu")
     if key == "3":
-        return answer(opening.main_menu_or_closed(VoiceResponse(), call))
+        return answer(menus.main_menu_or_closed(VoiceResponse(), call))
     if key == "2":
         call.urgency = "cannot_work"
         db.session.commit()

@@ -16,7 +16,7 @@ from app.clock import DESK_TIMEZONE, as_utc, day_start
 from app.directory import contracts
 from app.extensions import db
 from app.models import AttemptOutcome, AttemptStatus, Callback, CallbackAttempt, Role, Technician, Ticket
-from app.tickets import ticket_store
+from app.tickets import onsite, ticket_store
 from app.web.auth import protect_forms, role_required
 from app.web.forms import NoteForm
 from callbacks import manage
@@ -157,8 +157,8 @@ def plan_onsite(ticket_id: int):
         return _after_action("Choose the day and time of the visit.")
     when = as_utc(local)
     try:
-        contracts.plan_onsite_visit(ticket, when, my_technician().name, billable=bool(request.form.get("billable")))
-    except (contracts.OnsiteNotIncluded, ValueError) as refusal:
+        onsite.plan_onsite_visit(ticket, when, my_technician().name, billable=bool(request.form.get("billable")))
+    except (onsite.OnsiteNotIncluded, ValueError) as refusal:
         return _after_action(str(refusal))
     return _after_action(f"On-site visit planned for ticket {ticket.number}.")
 

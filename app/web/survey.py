@@ -4,8 +4,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
 
+from app.messages import LANGUAGES
 from app.models import Survey
-from app.surveys import COMMENT_MAX_CHARS, LANGUAGES, read_token, record_comment, record_rating
+from app.surveys import COMMENT_MAX_CHARS, read_token, record_comment, record_rating
 
 bp = Blueprint("survey", __name__, url_prefix="/survey")
 
