@@ -1,12 +1,12 @@
 """Callback Desk: the phone line of an IT service desk."""
 
-import logging
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
 
+from app import logs
 from app.config import from_environment
 from app.extensions import db, migrate
 
@@ -31,9 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     ivr.register(app)
     web.register(app)
     cli.register(app)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # The REST client logs every request and header at INFO.
-    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    logs.configure()
     return app
 
 

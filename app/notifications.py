@@ -48,6 +48,7 @@ def send_mail(to: str, subject: str, text: str, html: str | None = None) -> None
         if config["SMTP_USERNAME"]:
             smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
         smtp.send_message(message)
+    log.info("mail to %s sent: %s", to, subject)
 
 
 def send_text(to: str, body: str) -> None:
@@ -66,6 +67,7 @@ def send_text(to: str, body: str) -> None:
         log.info("SMS to %s was sent by an earlier try whose answer was lost: not sent again", to)
         return
     client.messages.create(to=to, from_=desk, body=body)
+    log.info("SMS to %s sent", to)
 
 
 def _earlier_run() -> datetime | None:

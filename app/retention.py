@@ -89,7 +89,9 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> Purged:
     )
     if dry_run:
         db.session.rollback()
-    log.info("retention (%s days)%s: %s", current_app.config["RETENTION_DAYS"], " dry run" if dry_run else "", done)
+    if any(done.values()):
+        days = current_app.config["RETENTION_DAYS"]
+        log.info("retention (%s days)%s: %s", days, " dry run" if dry_run else "", done)
     return done
 
 

@@ -66,6 +66,7 @@ def accept(attempt: CallbackAttempt) -> bool:
     lifecycle.start(attempt.callback_id)
     technicians.accept(attempt.technician_id)
     db.session.commit()
+    log.info("callback %s accepted by %s: calling the customer", attempt.callback_id, attempt.technician.name)
     return True
 
 

@@ -120,6 +120,7 @@ def ring_technician(attempt: CallbackAttempt) -> bool:
         log.exception("could not ring technician %s for attempt %s", attempt.technician_id, attempt.id)
         attempts.offer_failed(attempt)
         return False
+    log.info("callback %s offered to %s", attempt.callback_id, attempt.technician.name)
     # The answer webhook may already have stored the SID; only fill it if not.
     db.session.execute(
         update(CallbackAttempt)

@@ -138,6 +138,7 @@ def set_technician_state(technician_id: int, state: str) -> Technician:
         raise Refused(f"{technician.name} is {technician.state.replace('_', ' ')}; cannot go {state} now.", state)
     db.session.commit()
     db.session.refresh(technician)
+    log.info("%s is now %s", technician.name, state)
     if state == TechnicianState.AVAILABLE:
         triggers.dispatch_now()
     return technician

@@ -6,6 +6,7 @@ on (``AGING_MINUTES``), a callback that has waited past its priority's target
 sorts one level higher; its stored priority does not change.
 """
 
+import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -15,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from app.clock import utcnow
 from app.extensions import db
 from app.models import OPEN_CALLBACK_STATUSES, Callback, CallbackStatus, Ticket
+
+log = logging.getLogger(__name__)
 
 
 def aged_priority(priority: int, queued_at: datetime, now: datetime) -> int:
@@ -126,6 +129,7 @@ def queue_callback(
         db.session.add(callback)
         try:
             db.session.commit()
+            log.info("callback %s queued: P%s, %s, ticket %s", callback.id, priority, phone, ticket.number)
             return callback, True
         except IntegrityError:
             # Another call from the same number queued first (the partial unique index).

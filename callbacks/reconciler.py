@@ -77,6 +77,6 @@ def reconcile() -> dict[str, int]:
     done["overdue_jobs_queued"] = _overdue_jobs()
     # Due retries and freed technicians are served here even if every trigger was lost.
     done["offers_made"] = dispatch()
-    if any(done.values()):
-        log.info("reconciled: %s", done)
+    # Quiet unless it moved something: every RECONCILE_SECONDS, a heartbeat would drown the events.
+    log.log(logging.INFO if any(done.values()) else logging.DEBUG, "reconciled: %s", done)
     return done

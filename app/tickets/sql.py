@@ -1,5 +1,6 @@
 """The local SQL ticket store: tickets in the desk's own database, numbered ``T<yyyymmdd>.<nnnn>``."""
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -11,6 +12,8 @@ from app.extensions import db
 from app.models import Ticket, TicketCounter, TicketNote
 from app.sql import insert_ignoring_conflicts
 from app.tickets import TicketStore
+
+log = logging.getLogger(__name__)
 
 
 def next_ticket_number(now: datetime | None = None, first: int = 1) -> str:
@@ -56,10 +59,12 @@ class SqlTicketStore(TicketStore):
             if existing is None:
                 raise
             return existing
+        log.info("ticket %s opened (P%s): %s", ticket.number, ticket.priority, ticket.title)
         return ticket
 
     def add_note(self, ticket: Ticket, body: str) -> TicketNote:
         note = TicketNote(ticket_id=ticket.id, body=body)
+        log.info("ticket %s: %s", ticket.number, body)
         db.session.add(note)
         self._changed(ticket)
         db.session.commit()
