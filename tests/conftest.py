@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import Flask
 from flask_migrate import upgrade
 from redis import Redis
@@ -45,6 +47,8 @@ from tests.helpers import (
     free_port,
     redis_url,
 )
+
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 def redis_server_binary() -> str:
@@ -83,7 +87,17 @@ def start_private_redis(config: pytest.Config) -> str:
     return url
 
 
+def compile_page_catalogs() -> None:
+    """What `make translations` does, for a bare `pytest`: every .po older than its .mo compiled."""
+    for source in Path(PROJECT, "app", "web", "translations").glob("*/LC_MESSAGES/messages.po"):
+        compiled = source.with_suffix(".mo")
+        if not compiled.exists() or compiled.stat().st_mtime < source.stat().st_mtime:
+            with source.open("rb") as po, compiled.open("wb") as mo:
+                write_mo(mo, read_po(po))
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    compile_page_catalogs()
     if not os.environ.get(REDIS_URL_VARIABLE):
         os.environ[REDIS_URL_VARIABLE] = os.environ.get("TEST_REDIS_URL") or start_private_redis(config)
 

@@ -163,3 +163,11 @@ def test_seed_demo_adds_a_manager_and_one_login_per_technician(runner, client):
     assert len(db.session.scalars(select(User)).all()) == 4
     assert log_in(client, "manager", DEMO_PASSWORD).headers["Location"] == "/board"
     assert db.session.scalars(select(User).where(User.username == "marie")).one().technician.name == "Marie Dubois"
+
+
+@pytest.mark.parametrize(
+    ("accept", "heading"), [("nl-BE,nl;q=0.9", "Aanmelden"), ("fr-BE", "Se connecter"), ("de", "Log in")]
+)
+def test_the_login_page_speaks_the_browsers_language(client, accept, heading):
+    page = client.get("/login", headers={"Accept-Language": accept}).get_data(as_text=True)
+    assert f"<h1>{heading}</h1>" in page
