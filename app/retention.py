@@ -89,7 +89,7 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> Purged:
     )
     if dry_run:
         db.session.rollback()
-    if any(done.values()):
+    if any(getattr(done, field.name) for field in fields(done)):
         days = current_app.config["RETENTION_DAYS"]
         log.info("retention (%s days)%s: %s", days, " dry run" if dry_run else "", done)
     return done
