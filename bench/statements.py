@@ -6,10 +6,10 @@
 Builds the desk with ``app.create_app()`` on a migrated schema of its own (a file on SQLite)
 and walks calls through the new-problem path of the IVR, each webhook signed and posted
 through Flask's test client as tests/conftest.py's ``SignedClient`` does. Printed per
-webhook: the statements one call cost, in order (with the pool's pre-ping and, on
-PostgreSQL, the BEGIN/COMMIT/ROLLBACK that psycopg sends as commands of their own), the
-Redis commands, and the in-process time per request over ``--calls`` calls (median, p90).
-No gunicorn, no HTTP: this is the work of the view itself.
+webhook: the database calls one call cost, in order (statements, the pool's pre-ping,
+COMMIT/ROLLBACK, and on PostgreSQL the BEGIN that psycopg sends as a command of its own:
+there each is a round trip to the server), the Redis commands, and the in-process time
+per request over ``--calls`` calls (median, p90). No gunicorn, no HTTP: the view's own work.
 """
 
 from __future__ import annotations
@@ -63,13 +63,11 @@ class Recorder:
 
     def __init__(self) -> None:
         self.step: Step | None = None
-        #: The next statement is the pool's pre-ping.
-        self.ping = False
+        #: Set while the pool's pre-ping runs: it is noted once, as itself.
+        self.muted = False
 
     def note(self, kind: str, text: str) -> None:
-        if kind == "sql" and self.ping:
-            text, self.ping = f"{text}  -- pool_pre_ping", False
-        if self.step is not None:
+        if self.step is not None and not self.muted:
             (self.step.redis if kind == "redis" else self.step.sql).append(" ".join(text.split()))
 
 
@@ -86,8 +84,12 @@ def instrument(engine, recorder: Recorder) -> None:
     do_ping = dialect.do_ping
 
     def ping(dbapi_connection) -> bool:
-        recorder.ping = True
-        return do_ping(dbapi_connection)
+        recorder.note("sql", f"{dialect._dialect_specific_select_one}  -- pool_pre_ping")
+        recorder.muted = True
+        try:
+            return do_ping(dbapi_connection)
+        finally:
+            recorder.muted = False
 
     dialect.do_ping = ping
     if dialect.name == "postgresql":
@@ -126,6 +128,14 @@ def instrument(engine, recorder: Recorder) -> None:
         return execute_command(self, *args, **options)
 
     redis.client.Redis.execute_command = redis_command
+    execute_pipeline = redis.client.Pipeline.execute
+
+    def pipeline(self, *args, **kwargs):
+        names = " ".join(str(command[0][0]) for command in self.command_stack)
+        recorder.note("redis", f"pipeline: {names}")
+        return execute_pipeline(self, *args, **kwargs)
+
+    redis.client.Pipeline.execute = pipeline
 
 
 def walk(
@@ -190,17 +200,17 @@ def main() -> None:
             if number == arguments.calls // 2:
                 shown = steps
         for step in shown:
-            print(f"{step.label}: {len(step.sql)} database round trips, {len(step.redis)} Redis commands")
+            print(f"{step.label}: {len(step.sql)} database calls, {len(step.redis)} Redis commands")
             for index, sql in enumerate(step.sql, 1):
                 print(f"  {index:>2}. {sql[: arguments.width]}")
             for command in step.redis:
                 print(f"   redis: {command}")
-        print(f"\n{'webhook':<22}{'round trips':>12}{'median ms':>11}{'p90 ms':>9}")
+        print(f"\n{'webhook':<22}{'db calls':>10}{'median ms':>11}{'p90 ms':>9}")
         for step in shown:
             ordered = sorted(times[step.label])
             p90 = ordered[int(0.9 * (len(ordered) - 1))]
             median = statistics.median(ordered)
-            print(f"{step.label:<22}{len(step.sql):>12}{1000 * median:>11.2f}{1000 * p90:>9.2f}")
+            print(f"{step.label:<22}{len(step.sql):>10}{1000 * median:>11.2f}{1000 * p90:>9.2f}")
         with app.app_context():
             for name in QUEUES:
                 queue(name).empty()
