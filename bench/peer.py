@@ -5,9 +5,9 @@ Written plainly, the way these pages teach it, with no tuning of any kind:
 - Twilio, "Secure your Flask App by Validating Incoming Twilio Requests"
   (https://www.twilio.com/docs/usage/tutorials/how-to-secure-your-flask-app-by-validating-incoming-twilio-requests):
   the ``validate_twilio_request`` decorator, a ``RequestValidator`` built from the auth token on
-  every request, 403 for a bad signature. The page validates ``request.url``; the desk sits behind
-  a proxy and signs its own public URL, so the peer validates PUBLIC_BASE_URL + path + query, as
-  the page's note on URLs that differ from what Twilio requested asks.
+  every request, 403 for a bad signature. The page validates ``request.url``; behind a proxy that
+  is not the URL Twilio signed, so the peer validates the public one, PUBLIC_BASE_URL + path +
+  query, exactly as the desk does (app/telephony.py): the same pre-signed requests serve both.
 - Twilio, "Gather User Input via Keypad (DTMF Tones) in Python"
   (https://www.twilio.com/docs/voice/tutorials/how-to-gather-user-input-via-keypad-python) and the
   "IVR: Phone Tree" sample app (https://github.com/TwilioDevEd/ivr-phone-tree-python, views.py):
