@@ -321,7 +321,9 @@ def run_comparison(
     return Run(number, results, paced, load_before, load_average())
 
 
-def profile_desk(desk: Process, urls: dict[str, str], databases: dict[str, Database], workdir: Path, arguments) -> None:
+def profile_desk(
+    desk: Process, urls: dict[str, str], databases: dict[str, Database], workdir: Path, arguments: argparse.Namespace
+) -> None:
     """py-spy on the desk's gunicorn workers during one incoming-call run and one menu-step run."""
     count = MAX_RATE * arguments.duration
     sids = create_menu_calls(databases["desk"].url, databases["peer"].url, workdir, count)
