@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-postgresql lint format install browser clean bench-deps
+.PHONY: run test test-postgresql lint format install browser clean bench-deps translations messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,18 +25,34 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
-run: install
+# The pages in Dutch and French (flask-babel): the catalogs are kept as .po files and compiled here.
+TRANSLATIONS := app/web/translations
+COMPILED := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
+
+%.mo: %.po $(VENV)/installed
+	$(BIN)/pybabel -q compile -f -i $< -o $@
+
+translations: $(COMPILED)
+
+# After marking strings with _() in code or templates: extract them and merge them into every catalog.
+messages: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext --sort-output --no-location -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+
+run: install translations
 	scripts/run
 
-test: install browser
+test: install browser translations
 	$(BIN)/python -m pytest -q --durations=10 $(PYTEST_ARGS)
 
-test-postgresql: install browser
+test-postgresql: install browser translations
 	DATABASE_URL=$${DATABASE_URL:-postgresql+psycopg://127.0.0.1:5432/test} $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# Style, and the layering of DESIGN §1 (.importlinter: pages and the phone line over the engine over the core).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .

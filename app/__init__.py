@@ -1,19 +1,19 @@
 """Callback Desk: the phone line of an IT service desk."""
 
-import logging
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
 
+from app import logs
 from app.config import from_environment
 from app.extensions import db, migrate
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the web app (also used by workers and the CLI for an app context)."""
-    app = Flask(__name__, instance_relative_config=False)
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config.update(from_environment())
     app.config.update(overrides or {})
     app.instance_path = app.config["INSTANCE_PATH"]
@@ -25,29 +25,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         _configure_sqlite()
 
-    from app import cli, surveys
-    from ivr import agent, routes, urgent
+    import ivr
+    from app import cli, web
 
-    app.register_blueprint(routes.bp)
-    app.register_blueprint(agent.bp)
-    app.register_blueprint(urgent.bp)
-    app.register_blueprint(surveys.bp)
+    ivr.register(app)
+    web.register(app)
     cli.register(app)
-    _register_desk_pages(app)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # The REST client logs every request and header at INFO.
-    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    logs.configure()
     return app
-
-
-def _register_desk_pages(app: Flask) -> None:
-    """Accounts, the manager's board, the technician's console, the JSON API and the phone lab."""
-    from app import api, auth, board, console, errors, lab, monitoring
-
-    errors.register(app)
-    auth.init_app(app)
-    for blueprint in (board.bp, console.bp, api.bp, lab.bp, monitoring.bp):
-        app.register_blueprint(blueprint)
 
 
 def _tune_engine(app: Flask) -> None:

@@ -1,22 +1,19 @@
 """The desk's records. All state that matters lives here, never only in Redis.
 
-Timestamps are naive UTC (``utcnow()``) so SQLite and PostgreSQL compare them
-the same way; local (Europe/Brussels) time is only used for display and ticket
-numbers.
+Timestamps are naive UTC (``app.clock.utcnow()``) so SQLite and PostgreSQL compare
+them the same way; the desk's own time (app/clock.py) is only used for display and
+"today".
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.clock import utcnow
 from app.extensions import db
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Contract(StrEnum):
@@ -70,6 +67,10 @@ class TechnicianState(StrEnum):
     AWAY = "away"
 
 
+#: States in which a technician is at work today (whether free or busy).
+AT_WORK = (TechnicianState.AVAILABLE, TechnicianState.OFFERED, TechnicianState.ON_CALL, TechnicianState.WRAP_UP)
+
+
 class AttemptStatus(StrEnum):
     """Where one try at a callback stands; the outcome says how it ended."""
 
@@ -78,7 +79,10 @@ class AttemptStatus(StrEnum):
     ENDED = "ended"
 
 
-class Outcome(StrEnum):
+class AttemptOutcome(StrEnum):
+    """How one attempt at a callback ended (``CallbackAttempt.outcome``); not to be confused with
+    ``CallOutcome``, how far an inbound call got with the IVR."""
+
     CONNECTED = "connected"
     NO_ANSWER = "no_answer"
     BUSY = "busy"
@@ -148,6 +152,11 @@ class Ticket(db.Model):
     contact: Mapped[Contact | None] = relationship()
     company: Mapped[Company | None] = relationship()
     notes: Mapped[list["TicketNote"]] = relationship(back_populates="ticket", order_by="TicketNote.id")
+
+    @property
+    def customer_company(self) -> Company | None:
+        """The company the ticket is for: its own, else its contact's."""
+        return self.company or (self.contact.company if self.contact is not None else None)
 
 
 class TicketNote(db.Model):

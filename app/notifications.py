@@ -48,6 +48,7 @@ def send_mail(to: str, subject: str, text: str, html: str | None = None) -> None
         if config["SMTP_USERNAME"]:
             smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
         smtp.send_message(message)
+    log.info("mail to %s sent: %s", to, subject)
 
 
 def send_text(to: str, body: str) -> None:
@@ -66,6 +67,7 @@ def send_text(to: str, body: str) -> None:
         log.info("SMS to %s was sent by an earlier try whose answer was lost: not sent again", to)
         return
     client.messages.create(to=to, from_=desk, body=body)
+    log.info("SMS to %s sent", to)
 
 
 def _earlier_run() -> datetime | None:
@@ -89,11 +91,6 @@ def _sent_since(client: Client, to: str, desk: str, body: str, since: datetime) 
         if message.body == body:
             return True
     return False
-
-
-def queue_mail(to: str, subject: str, text: str, html: str | None = None) -> bool:
-    """Send a mail from a worker, with retries."""
-    return enqueue("notify", "app.tasks.send_mail", to, subject, text, html, retry=SEND_RETRY)
 
 
 def queue_text(to: str, body: str) -> bool:

@@ -7,14 +7,12 @@ or is empty to ignore holidays.
 
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo
 
 import holidays
 from flask import current_app
 
-from app.models import utcnow
+from app.clock import DESK_TIMEZONE, local
 
-DESK_TIMEZONE = ZoneInfo("Europe/Brussels")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: How far ahead the next opening is looked for (a long holiday season fits).
 LOOKAHEAD_DAYS = 21
@@ -57,11 +55,6 @@ def _is_holiday(day: date) -> bool:
     return bool(country) and day in _holidays(country, day.year)
 
 
-def local(moment: datetime | None = None) -> datetime:
-    """A naive-UTC moment (or now) in Brussels time."""
-    return (moment or utcnow()).replace(tzinfo=ZoneInfo("UTC")).astimezone(DESK_TIMEZONE)
-
-
 def _spans(day: date) -> list[tuple[time, time]]:
     if _is_holiday(day):
         return []
@@ -92,8 +85,3 @@ def next_opening(moment: datetime | None = None) -> datetime | None:
             if opening > here:
                 return opening
     return None
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A Brussels time as the naive UTC the database stores."""
-    return moment.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)

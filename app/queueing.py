@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 #: Queue names in the order a worker should serve them.
 QUEUES = ("dispatch", "notify")
+#: How long RQ keeps a job's result (5 minutes) and a failed job (a day, to look at) in Redis.
+JOB_TTL = {"result_ttl": 300, "failure_ttl": 86400}
 #: A scheduled job this late means no RQ scheduler runs: it dies with a worker's Redis
 #: connection and comes back only at the worker's maintenance interval (ten minutes).
 OVERDUE_SECONDS = 30
@@ -42,7 +44,7 @@ def queue(name: str) -> Queue:
 def enqueue(queue_name: str, function: str, *args, retry: Retry | None = None) -> bool:
     """Enqueue ``function`` (a dotted path); False when Redis is unreachable."""
     try:
-        queue(queue_name).enqueue(function, *args, retry=retry, result_ttl=300, failure_ttl=86400)
+        queue(queue_name).enqueue(function, *args, retry=retry, **JOB_TTL)
     except Exception:
         log.exception("could not enqueue %s on %s", function, queue_name)
         return False

@@ -28,16 +28,9 @@ from sqlalchemy import delete, or_, select, update
 from twilio.base.exceptions import TwilioRestException
 
 from app import telephony
+from app.clock import utcnow
 from app.extensions import db
-from app.models import (
-    OPEN_URGENT_STATUSES,
-    Call,
-    Callback,
-    CallbackStatus,
-    Ticket,
-    UrgentTransfer,
-    utcnow,
-)
+from app.models import OPEN_URGENT_STATUSES, Call, Callback, CallbackStatus, Ticket, UrgentTransfer
 from app.queueing import job_context
 from app.tickets import ticket_store
 
@@ -96,7 +89,9 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> Purged:
     )
     if dry_run:
         db.session.rollback()
-    log.info("retention (%s days)%s: %s", current_app.config["RETENTION_DAYS"], " dry run" if dry_run else "", done)
+    if any(done.values()):
+        days = current_app.config["RETENTION_DAYS"]
+        log.info("retention (%s days)%s: %s", days, " dry run" if dry_run else "", done)
     return done
 
 

@@ -1,15 +1,20 @@
-"""Small SQL helpers that differ between SQLite and PostgreSQL."""
+"""Small SQL helpers: what differs between SQLite and PostgreSQL, the compare-and-set claim, a safe rollback."""
+
+import logging
 
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 
+log = logging.getLogger(__name__)
 
-def insert_ignoring_conflicts(model, **values) -> None:
-    """INSERT a row unless one with the same unique key exists (both dialects)."""
-    dialect = sqlite if db.session.get_bind().dialect.name == "sqlite" else postgresql
-    db.session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
+
+def insert_ignoring_conflicts(model, index_elements: list[str] | None = None, **values) -> int:
+    """INSERT a row unless one with the same unique key exists (both dialects); returns the rows inserted."""
+    dialect = postgresql if is_postgresql() else sqlite
+    statement = dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=index_elements)
+    return db.session.execute(statement).rowcount
 
 
 def is_postgresql() -> bool:
@@ -26,3 +31,11 @@ def compare_and_set(column, row_id: int, expected, **values) -> bool:
     allowed = expected if isinstance(expected, list | tuple | set | frozenset) else [expected]
     statement = update(model).where(model.id == row_id, column.in_(allowed)).values(**values)
     return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount == 1
+
+
+def rollback() -> None:
+    """Roll the session back after a failure; a rollback that fails too is logged, never raised."""
+    try:
+        db.session.rollback()
+    except Exception:
+        log.exception("rollback failed as well")

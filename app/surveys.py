@@ -13,23 +13,22 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from rq.job import Job
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from app import notifications, phone
+from app import notifications, phone, urls
+from app.clock import utcnow
 from app.extensions import db
-from app.models import AutotaskTicket, Call, Survey, SurveyState, Ticket, utcnow
-from app.queueing import job_context, queue, redis_connection
+from app.messages import LANGUAGES
+from app.models import AutotaskTicket, Call, Survey, SurveyState, Ticket
+from app.queueing import JOB_TTL, job_context, queue, redis_connection
+from app.sql import insert_ignoring_conflicts
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("survey", __name__, url_prefix="/survey")
-
 RATINGS = (1, 2, 3, 4, 5)
-LANGUAGES = ("nl", "fr", "en")
 TOKEN_SALT = "survey-rating"
 COMMENT_MAX_CHARS = 2000
 #: A survey queued this recently may still have its job in Redis; the sweep leaves it alone.
@@ -44,12 +43,14 @@ SEND_RETRY = notifications.SEND_RETRY
 
 def request_survey(ticket: Ticket) -> Survey | None:
     """Create the ticket's survey and queue its mail; None when the ticket had one already."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    inserted = db.session.execute(
-        dialect.insert(Survey)
-        .values(ticket_id=ticket.id, state=SurveyState.QUEUED, created_at=utcnow(), state_since=utcnow())
-        .on_conflict_do_nothing(index_elements=["ticket_id"])
-    ).rowcount
+    inserted = insert_ignoring_conflicts(
+        Survey,
+        index_elements=["ticket_id"],
+        ticket_id=ticket.id,
+        state=SurveyState.QUEUED,
+        created_at=utcnow(),
+        state_since=utcnow(),
+    )
     db.session.commit()
     if not inserted:
         return None
@@ -70,13 +71,18 @@ def queue_send(survey_id: int) -> bool:
             survey_id,
             job_id=job_id(survey_id),
             retry=SEND_RETRY,
-            result_ttl=300,
-            failure_ttl=86400,
+            **JOB_TTL,
         )
     except Exception:
         log.exception("could not queue the survey mail %s", survey_id)
         return False
     return True
+
+
+def resend_job() -> int:
+    """``rq cron``'s survey sweep (callbacks/cron.py)."""
+    with job_context():
+        return send_pending()
 
 
 def send_pending() -> int:
@@ -184,7 +190,7 @@ def serializer() -> URLSafeTimedSerializer:
 
 def rating_url(survey: Survey, rating: int) -> str:
     token = serializer().dumps([survey.id, rating])
-    return f"{current_app.config['PUBLIC_BASE_URL']}/survey/{token}"
+    return urls.survey_rating(token)
 
 
 def render_mail(survey: Survey) -> tuple[str, str, str]:
@@ -243,52 +249,6 @@ def record_comment(survey: Survey, comment: str) -> bool:
     db.session.commit()
     db.session.refresh(survey)
     return recorded == 1
-
-
-def page(survey: Survey | None, state: str, token: str = "", status: int = 200, **values: Any) -> Response:
-    language = survey.language if survey is not None and survey.language in LANGUAGES else None
-    language = language or browser_language()
-    html = render_template(
-        f"survey/{language}/page.html", language=language, state=state, survey=survey, token=token, **values
-    )
-    return Response(html, status=status)
-
-
-def browser_language() -> str:
-    """For a link that names no survey: the browser's language, else the desk's default."""
-    best = request.accept_languages.best_match(LANGUAGES)
-    if best:
-        return best
-    default = current_app.config["DEFAULT_LANGUAGE"]
-    return default if default in LANGUAGES else "en"
-
-
-@bp.get("/<token>")
-def rate(token: str) -> Response:
-    """A rating link: the first click records its rating; any later one shows what was recorded."""
-    survey, rating, problem = read_token(token)
-    if survey is None:
-        return page(None, problem, status=410 if problem == "expired" else 404)
-    # Link checkers send HEAD to see whether a link works: that is not the customer's answer.
-    if request.method == "HEAD":
-        return page(survey, "preview", token)
-    if record_rating(survey, rating):
-        return page(survey, "thanks", token)
-    return page(survey, "already", token)
-
-
-@bp.post("/<token>/comment")
-def comment(token: str) -> Response:
-    """The optional comment after a rating; one per survey."""
-    survey, _rating, problem = read_token(token)
-    if survey is None:
-        return page(None, problem, status=410 if problem == "expired" else 404)
-    text = request.form.get("comment", "").strip()
-    if not text or len(text) > COMMENT_MAX_CHARS:
-        return page(survey, "thanks", token, status=400, comment_error=True, comment=text[:COMMENT_MAX_CHARS])
-    if survey.rating is None or not record_comment(survey, text):
-        return page(survey, "comment_already", token)
-    return page(survey, "comment_thanks", token)
 
 
 # -- figures ----------------------------------------------------------------------------------------

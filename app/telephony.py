@@ -10,6 +10,8 @@ from twilio.rest import Client
 log = logging.getLogger(__name__)
 
 REST_TIMEOUT_SECONDS = 10
+#: Call statuses after which nothing more happens on a call (Twilio's CallStatus values).
+FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 
 def rest_client() -> Client:
@@ -28,11 +30,6 @@ def rest_client() -> Client:
     return client
 
 
-def public_url(path: str) -> str:
-    """An absolute URL of this app as the provider reaches it."""
-    return current_app.config["PUBLIC_BASE_URL"] + path
-
-
 def place_call(to: str, url: str, status_callback: str, timeout: int) -> str:
     """Ring ``to`` from the desk number; the provider fetches ``url`` on answer. Returns the call SID."""
     call = rest_client().calls.create(
@@ -45,15 +42,6 @@ def place_call(to: str, url: str, status_callback: str, timeout: int) -> str:
         timeout=timeout,
     )
     return call.sid
-
-
-def send_sms(to: str, body: str) -> str | None:
-    """Send an SMS from the desk number. A failure is logged, never raised: it must not break a call."""
-    try:
-        return rest_client().messages.create(to=to, from_=current_app.config["DESK_NUMBER"], body=body).sid
-    except Exception:
-        log.exception("SMS to %s failed", to)
-        return None
 
 
 def signature_is_valid() -> bool:

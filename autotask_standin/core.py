@@ -16,17 +16,17 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from autotask_standin import picklists
+from autotask_standin.wire import API_ROOT
 
 if TYPE_CHECKING:
     from autotask_standin.server import StandInServer
 
 #: The root every API path lives under (case-insensitive, as on the real hosts).
-API_ROOT = "/atservicesrest/v1.0/"
 DEFAULT_USERNAME = "desk-api@standin.example"
 DEFAULT_SECRET = "stand-in-secret"
 DEFAULT_INTEGRATION_CODE = "STANDININTEGRATIONCODE"
@@ -34,12 +34,6 @@ HOUR_SECONDS = 3600.0
 #: Autotask numbers tickets per day in the tenant's own time zone.
 TENANT_TIMEZONE = ZoneInfo("Europe/Brussels")
 FIRST_ID = 29_680_000
-
-
-def timestamp(moment: datetime | None = None) -> str:
-    """A UTC time as Autotask writes it: ``2026-11-27T14:03:07.123Z``."""
-    moment = moment or datetime.now(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 @dataclass

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from autotask_standin.core import API_ROOT, timestamp
 from autotask_standin.queries import QueryError, matches
+from autotask_standin.wire import API_ROOT, timestamp
 
 if TYPE_CHECKING:
     from autotask_standin.core import AutotaskStandIn

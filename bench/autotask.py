@@ -32,10 +32,10 @@ from flask_migrate import upgrade
 from redis import Redis
 
 from app import create_app
-from app.autotask import sync
 from app.extensions import db
 from app.models import AutotaskTicket
 from app.tickets import ticket_store
+from app.tickets.autotask import sync
 from autotask_standin import AutotaskStandIn
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")

@@ -21,15 +21,17 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from app.clock import utcnow
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from app import create_app
-from app.accounts import add_user, new_token
 from app.extensions import db
-from app.models import Callback, CallbackAttempt, Company, Contact, ContactPhone, Technician, Ticket, utcnow
+from app.models import Callback, CallbackAttempt, Company, Contact, ContactPhone, Technician, Ticket
+from app.web.accounts import add_user, new_token
 
 POLL_SECONDS = 2
 

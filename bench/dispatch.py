@@ -84,8 +84,9 @@ def build_app():
 
 def fill_queue(count: int, batch: int) -> None:
     """``count`` waiting callbacks (with their tickets), queued a millisecond apart, in one bulk insert each."""
+    from app.clock import utcnow
     from app.extensions import db
-    from app.models import Callback, Ticket, utcnow
+    from app.models import Callback, Ticket
 
     rng = random.Random(batch)
     now = utcnow()
@@ -136,8 +137,9 @@ def add_technicians(count: int) -> list[int]:
 
 def close_round() -> None:
     """Between rounds (not timed): every offer ends connected, every technician is free again."""
+    from app.clock import utcnow
     from app.extensions import db
-    from app.models import Callback, CallbackAttempt, Technician, utcnow
+    from app.models import Callback, CallbackAttempt, Technician
 
     now = utcnow()
     db.session.execute(
@@ -151,8 +153,9 @@ def close_round() -> None:
 
 
 def set_all_away() -> None:
+    from app.clock import utcnow
     from app.extensions import db
-    from app.models import Technician, utcnow
+    from app.models import Technician
 
     db.session.execute(update(Technician).values(state="away", state_since=utcnow()))
     db.session.commit()
@@ -216,7 +219,8 @@ def measure_claims(
 
 def bare_claim(connection, technician_id: int) -> bool:
     """The baseline: claim the head of the queue for one technician, one transaction, compare-and-set."""
-    from app.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus, Technician, TechnicianState, utcnow
+    from app.clock import utcnow
+    from app.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus, Technician, TechnicianState
 
     now = utcnow()
     with connection.begin() as transaction:
@@ -289,7 +293,7 @@ def wait_for_offer(technician_id: int, timeout: float = 10.0):
 def measure_latency(technician_ids: list[int], samples: int, through_redis: bool) -> list[float]:
     """Milliseconds from a technician going available to a callback claimed for them."""
     from app.extensions import db
-    from app.models import Outcome, Technician
+    from app.models import AttemptOutcome, Technician
     from callbacks import attempts, technicians, triggers
     from callbacks.dispatch import claim_next
 
@@ -306,7 +310,7 @@ def measure_latency(technician_ids: list[int], samples: int, through_redis: bool
             attempt = claim_next()
         latencies.append((attempt.started_at - available_at).total_seconds() * 1000)
         # Missed (the technician goes away): the callback keeps its place, the next sample starts clean.
-        assert attempts.technician_declined(attempt, Outcome.TECHNICIAN_MISSED)
+        assert attempts.technician_declined(attempt, AttemptOutcome.TECHNICIAN_MISSED)
     return latencies
 
 

@@ -426,7 +426,8 @@ def desk_environment(
             # The figures must not depend on the hour the benchmark runs at.
             "OPENING_HOURS": "mon-sun 00:00-24:00",
             "PUBLIC_HOLIDAYS": "",
-            "GUNICORN_CMD_ARGS": f"--access-logformat {shlex.quote(ACCESS_FORMAT)}",
+            # The Procfile keeps no access log (a line per webhook); the benchmarks read one.
+            "GUNICORN_CMD_ARGS": f"--access-logfile - --access-logformat {shlex.quote(ACCESS_FORMAT)}",
         }
     )
     env.update({key: str(value) for key, value in extra.items()})

@@ -230,9 +230,9 @@ class Storm:
     def seed_desk(self) -> None:
         """Technicians at work (every one speaks the three languages) and a manager's API token."""
         from app import create_app
-        from app.accounts import add_user, new_token
         from app.extensions import db
         from app.models import Technician
+        from app.web.accounts import add_user, new_token
 
         assert self.database is not None
         app = create_app({"SQLALCHEMY_DATABASE_URI": self.database.url, "INSTANCE_PATH": str(self.workdir)})

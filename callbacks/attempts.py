@@ -11,8 +11,9 @@ from collections.abc import Sequence
 
 from flask import current_app
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import AttemptStatus, CallbackAttempt, Outcome, utcnow
+from app.models import AttemptOutcome, AttemptStatus, CallbackAttempt
 from app.sql import compare_and_set
 from app.tickets import ticket_store
 from callbacks import lifecycle, technicians, triggers
@@ -21,12 +22,12 @@ log = logging.getLogger(__name__)
 
 #: Dial outcomes (DialCallStatus or the customer leg's CallStatus) per attempt outcome.
 CUSTOMER_OUTCOMES = {
-    "completed": Outcome.CONNECTED,
-    "answered": Outcome.CONNECTED,
-    "busy": Outcome.BUSY,
-    "no-answer": Outcome.NO_ANSWER,
-    "failed": Outcome.FAILED,
-    "canceled": Outcome.NO_ANSWER,
+    "completed": AttemptOutcome.CONNECTED,
+    "answered": AttemptOutcome.CONNECTED,
+    "busy": AttemptOutcome.BUSY,
+    "no-answer": AttemptOutcome.NO_ANSWER,
+    "failed": AttemptOutcome.FAILED,
+    "canceled": AttemptOutcome.NO_ANSWER,
 }
 
 
@@ -65,10 +66,11 @@ def accept(attempt: CallbackAttempt) -> bool:
     lifecycle.start(attempt.callback_id)
     technicians.accept(attempt.technician_id)
     db.session.commit()
+    log.info("callback %s accepted by %s: calling the customer", attempt.callback_id, attempt.technician.name)
     return True
 
 
-def _end(attempt: CallbackAttempt, expected: AttemptStatus, outcome: Outcome, **values) -> bool:
+def _end(attempt: CallbackAttempt, expected: AttemptStatus, outcome: AttemptOutcome, **values) -> bool:
     """Close the attempt once; False if another report closed it first."""
     ended = compare_and_set(
         CallbackAttempt.status,
@@ -84,7 +86,7 @@ def _end(attempt: CallbackAttempt, expected: AttemptStatus, outcome: Outcome, **
     return ended
 
 
-def technician_declined(attempt: CallbackAttempt, outcome: Outcome) -> bool:
+def technician_declined(attempt: CallbackAttempt, outcome: AttemptOutcome) -> bool:
     """Missed (rang out, hung up) or skipped: the callback goes to the next technician at once.
 
     Not a customer attempt, so the callback keeps its place and its count.
@@ -92,24 +94,24 @@ def technician_declined(attempt: CallbackAttempt, outcome: Outcome) -> bool:
     if not _end(attempt, AttemptStatus.RINGING_TECHNICIAN, outcome):
         return False
     lifecycle.return_to_queue(attempt.callback_id)
-    if outcome == Outcome.TECHNICIAN_MISSED:
+    if outcome == AttemptOutcome.TECHNICIAN_MISSED:
         technicians.missed(attempt.technician_id)
     else:
         technicians.skipped(attempt.technician_id)
     db.session.commit()
-    what = "missed" if outcome == Outcome.TECHNICIAN_MISSED else "skipped"
+    what = "missed" if outcome == AttemptOutcome.TECHNICIAN_MISSED else "skipped"
     ticket_store().add_note(attempt.callback.ticket, f"Callback offered to {attempt.technician.name}: {what}.")
     return True
 
 
 def withdrawn(attempt: CallbackAttempt) -> bool:
     """The callback was cancelled while its technician was being rung; the caller moves callback and technician."""
-    return _end(attempt, AttemptStatus.RINGING_TECHNICIAN, Outcome.CANCELLED)
+    return _end(attempt, AttemptStatus.RINGING_TECHNICIAN, AttemptOutcome.CANCELLED)
 
 
 def offer_failed(attempt: CallbackAttempt) -> bool:
     """The technician was never rung (the provider refused, or the dispatcher died): undo the claim, count nothing."""
-    if not _end(attempt, AttemptStatus.RINGING_TECHNICIAN, Outcome.NOT_RUNG):
+    if not _end(attempt, AttemptStatus.RINGING_TECHNICIAN, AttemptOutcome.NOT_RUNG):
         return False
     lifecycle.return_to_queue(attempt.callback_id)
     technicians.release(attempt.technician_id)
@@ -119,13 +121,13 @@ def offer_failed(attempt: CallbackAttempt) -> bool:
 
 def customer_call_ended(attempt: CallbackAttempt, provider_status: str, talk_seconds: int | None) -> bool:
     """The call to the customer is over: connected, or not reached (retry or give up)."""
-    outcome = CUSTOMER_OUTCOMES.get(provider_status, Outcome.FAILED)
+    outcome = CUSTOMER_OUTCOMES.get(provider_status, AttemptOutcome.FAILED)
     if not _end(attempt, AttemptStatus.DIALING_CUSTOMER, outcome, talk_seconds=talk_seconds):
         return False
     config = current_app.config
     callback = attempt.callback
     given_up = False
-    if outcome == Outcome.CONNECTED:
+    if outcome == AttemptOutcome.CONNECTED:
         lifecycle.complete(callback.id)
         technicians.start_wrap_up(attempt.technician_id)
         note = f"Called back by {attempt.technician.name}: connected ({talk_seconds or 0} s)."
@@ -139,10 +141,10 @@ def customer_call_ended(attempt: CallbackAttempt, provider_status: str, talk_sec
         note = f"Callback attempt by {attempt.technician.name}: customer not reached ({outcome})."
     db.session.commit()
     # After the commit: a trigger lost now is made good by the reconciler's next sweep.
-    if outcome == Outcome.CONNECTED:
+    if outcome == AttemptOutcome.CONNECTED:
         triggers.end_wrap_up_in(attempt.technician_id, config["WRAP_UP_SECONDS"])
     elif given_up:
-        triggers.send_unreachable_notice(callback.id)
+        triggers.queue_unreachable_notice(callback.id)
     else:
         triggers.dispatch_in(config["RETRY_INTERVAL_SECONDS"])
     ticket_store().add_note(callback.ticket, note)

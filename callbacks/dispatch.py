@@ -26,9 +26,10 @@ import logging
 from flask import current_app
 from sqlalchemy import Select, func, select, text, update
 
-from app import telephony
+from app import telephony, urls
+from app.clock import utcnow
 from app.extensions import db
-from app.models import AttemptStatus, Callback, CallbackAttempt, Technician, TechnicianState, utcnow
+from app.models import AT_WORK, AttemptStatus, Callback, CallbackAttempt, Technician, TechnicianState
 from app.sql import is_postgresql
 from callbacks import attempts, lifecycle, matching, technicians
 from callbacks.queue import due_candidates_statement
@@ -48,7 +49,7 @@ CLAIM_LOCK = 0x43424401
 
 AT_WORK_TECHNICIANS = (
     select(Technician.id, Technician.state, Technician.languages)
-    .where(Technician.state.in_(matching.AT_WORK))
+    .where(Technician.state.in_(AT_WORK))
     .order_by(Technician.state_since, Technician.id)
 )
 
@@ -104,28 +105,22 @@ def claim_batch(limit: int = BATCH_SIZE) -> list[CallbackAttempt]:
     return []
 
 
-def claim_next() -> CallbackAttempt | None:
-    """Atomically pair the first due callback with a technician who may take it, or return None."""
-    claimed = claim_batch(limit=1)
-    return claimed[0] if claimed else None
-
-
 def ring_technician(attempt: CallbackAttempt) -> bool:
     """Place the technician's leg; on answer the provider fetches the whisper. False when the provider fails."""
     if attempt.status != AttemptStatus.RINGING_TECHNICIAN:
         return True  # cancelled, or undone by the sweep, while its batch was being rung
-    base = f"/voice/agent/{attempt.id}"
     try:
         sid = telephony.place_call(
             to=attempt.technician.phone,
-            url=telephony.public_url(f"{base}/answer"),
-            status_callback=telephony.public_url(f"/voice/status?attempt={attempt.id}"),
+            url=urls.technician_answer(attempt.id),
+            status_callback=urls.call_status(attempt.id),
             timeout=current_app.config["OFFER_RING_SECONDS"],
         )
     except Exception:
         log.exception("could not ring technician %s for attempt %s", attempt.technician_id, attempt.id)
         attempts.offer_failed(attempt)
         return False
+    log.info("callback %s offered to %s", attempt.callback_id, attempt.technician.name)
     # The answer webhook may already have stored the SID; only fill it if not.
     db.session.execute(
         update(CallbackAttempt)

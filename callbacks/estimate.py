@@ -12,15 +12,15 @@ from statistics import median
 from flask import current_app
 from sqlalchemy import select
 
-from app import opening_hours
+from app import clock, opening_hours
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Callback, CallbackAttempt, Outcome, Technician, TechnicianState, utcnow
+from app.models import AT_WORK, AttemptOutcome, Callback, CallbackAttempt, Technician
 
 #: Handle time assumed when there is no recent history (a call plus its wrap-up).
 DEFAULT_HANDLE_MINUTES = 10.0
 #: How far back handle times are taken from.
 HISTORY = timedelta(days=7)
-WORKING_STATES = (TechnicianState.AVAILABLE, TechnicianState.OFFERED, TechnicianState.ON_CALL, TechnicianState.WRAP_UP)
 #: Minutes assumed ahead of a caller when no technician is at work.
 NOBODY_AT_WORK_MINUTES = 60.0
 BANDS = ((15, "wait_15"), (30, "wait_30"), (60, "wait_60"))
@@ -31,7 +31,7 @@ def handle_minutes() -> float:
     since = utcnow() - HISTORY
     talks = db.session.scalars(
         select(CallbackAttempt.talk_seconds)
-        .where(CallbackAttempt.outcome == Outcome.CONNECTED, CallbackAttempt.ended_at >= since)
+        .where(CallbackAttempt.outcome == AttemptOutcome.CONNECTED, CallbackAttempt.ended_at >= since)
         .order_by(CallbackAttempt.id.desc())
         .limit(200)
     ).all()
@@ -42,7 +42,7 @@ def handle_minutes() -> float:
 
 
 def technicians_at_work() -> int:
-    return len(db.session.scalars(select(Technician.id).where(Technician.state.in_(WORKING_STATES))).all())
+    return len(db.session.scalars(select(Technician.id).where(Technician.state.in_(AT_WORK))).all())
 
 
 def wait_prompt(callback: Callback, position: int) -> str:
@@ -57,6 +57,6 @@ def wait_prompt(callback: Callback, position: int) -> str:
         if working and minutes <= limit:
             return prompt
     closing = opening_hours.closing_time(now)
-    if closing is not None and opening_hours.local(now) + timedelta(minutes=minutes) <= closing:
+    if closing is not None and clock.local(now) + timedelta(minutes=minutes) <= closing:
         return "wait_today"
     return "wait_next_opening"

@@ -28,7 +28,7 @@ def end_wrap_up(technician_id: int) -> int:
 def send_unreachable_notice(callback_id: int) -> str | None:
     """Tell the customer we could not reach them (retried by RQ when sending fails)."""
     with job_context():
-        return notices.send_unreachable_notice(callback_id)
+        return notices.tell_unreachable(callback_id)
 
 
 def reconcile() -> dict[str, int]:

@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, exists, update
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import AttemptStatus, Callback, CallbackAttempt, utcnow
+from app.models import AttemptStatus, Callback, CallbackAttempt
 from app.models import CallbackStatus as S
 from app.sql import compare_and_set
 

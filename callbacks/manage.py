@@ -1,9 +1,10 @@
-"""Engine operations a person asks for: cancel a callback, change its priority.
+"""Engine operations a person asks for: cancel a callback, change its priority, set a technician's state.
 
-The board, the API and the IVR call these. Each one checks the callback's
-state, moves it through the state machines' own transitions and commits. A
-request that cannot be honoured raises ``Refused`` with a sentence a person
-can read (``NotFound`` when there is no such callback).
+The board, the console, the API, the CLI and the IVR (a caller cancelling) call
+these. Each one checks the record's state, moves it through the state machines'
+own transitions, commits, and leaves a note on the ticket saying who did it. A
+request that cannot be honoured raises ``Refused`` with a sentence a person can
+read (``NotFound`` when there is no such record).
 """
 
 import logging
@@ -12,7 +13,8 @@ from sqlalchemy import select
 
 from app import telephony
 from app.extensions import db
-from app.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus
+from app.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus, Technician, TechnicianState
+from app.tickets import ticket_store
 from callbacks import attempts, lifecycle, technicians, triggers
 from callbacks.queue import reprioritise as set_priority
 
@@ -23,7 +25,7 @@ MAX_TRIES = 3
 
 
 class NotFound(LookupError):
-    """No callback with that id."""
+    """No callback (or technician) with that id."""
 
 
 class Refused(Exception):
@@ -64,13 +66,19 @@ def _hang_up(call_sid: str | None) -> None:
         log.warning("could not hang up technician leg %s; it ends by itself", call_sid, exc_info=True)
 
 
-def cancel(callback_id: int) -> Callback:
-    """Cancel a waiting or offered callback for good.
+def cancel(callback_id: int, by: str) -> Callback:
+    """Cancel a waiting or offered callback for good; the ticket's note says ``by`` whom.
 
     An offered callback's technician is released at once and their ringing
     phone hung up. A callback in progress (the technician is calling the
     customer) or already final is refused.
     """
+    callback = _cancel(callback_id)
+    ticket_store().add_note(callback.ticket, f"Callback cancelled by {by}.")
+    return callback
+
+
+def _cancel(callback_id: int) -> Callback:
     for _ in range(MAX_TRIES):
         callback = _callback(callback_id)
         _refuse_unless_open(callback, "cancelled")
@@ -96,15 +104,41 @@ def cancel(callback_id: int) -> Callback:
     )
 
 
-def reprioritise(callback_id: int, priority: int) -> Callback:
+def reprioritise(callback_id: int, priority: int, by: str) -> Callback:
     """Give an open callback another priority; it keeps its first-queued time and so its place among equals."""
     if not isinstance(priority, int) or not 1 <= priority <= 4:
         raise ValueError("The priority is 1 (highest) to 4.")
     callback = _callback(callback_id)
+    old = callback.priority
     _refuse_unless_open(callback, "re-prioritised")
     if not set_priority(callback.id, priority):
         db.session.rollback()
         callback = _callback(callback_id)
         _refuse_unless_open(callback, "re-prioritised")
     db.session.commit()
-    return _callback(callback_id)
+    callback = _callback(callback_id)
+    if old != priority:
+        ticket_store().add_note(callback.ticket, f"Callback priority changed from P{old} to P{priority} by {by}.")
+    return callback
+
+
+def set_technician_state(technician_id: int, state: str) -> Technician:
+    """Available, away or offline, as a person decides; refused while the technician is rung or on a call.
+
+    Going available triggers dispatch, so a waiting callback is offered at once.
+    """
+    if state not in technicians.MANUAL_TRANSITIONS:
+        raise ValueError(f"state is one of {', '.join(technicians.MANUAL_TRANSITIONS)}")
+    technician = db.session.get(Technician, technician_id)
+    if technician is None:
+        raise NotFound(f"There is no technician {technician_id}.")
+    if not technicians.set_state(technician.id, state):
+        db.session.rollback()
+        db.session.refresh(technician)
+        raise Refused(f"{technician.name} is {technician.state.replace('_', ' ')}; cannot go {state} now.", state)
+    db.session.commit()
+    db.session.refresh(technician)
+    log.info("%s is now %s", technician.name, state)
+    if state == TechnicianState.AVAILABLE:
+        triggers.dispatch_now()
+    return technician

@@ -20,10 +20,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, exists, or_, select
 
 from app.extensions import db
-from app.models import Callback, CallbackAttempt, Outcome, TechnicianState
-
-#: States in which a technician is at work today.
-AT_WORK = (TechnicianState.AVAILABLE, TechnicianState.OFFERED, TechnicianState.ON_CALL, TechnicianState.WRAP_UP)
+from app.models import AttemptOutcome, Callback, CallbackAttempt
 
 
 @dataclass(frozen=True)
@@ -70,7 +67,7 @@ def skipped_lately(now: datetime) -> ColumnElement[bool]:
     """Per callback, read with the candidates: did anyone skip it within the cooldown? (Who, is asked only then.)"""
     return exists().where(
         CallbackAttempt.callback_id == Callback.id,
-        CallbackAttempt.outcome == Outcome.TECHNICIAN_SKIPPED,
+        CallbackAttempt.outcome == AttemptOutcome.TECHNICIAN_SKIPPED,
         CallbackAttempt.ended_at > _skip_cooldown(now),
     )
 
@@ -83,7 +80,7 @@ def recent_skips(candidates: Sequence[Candidate], now: datetime) -> set[tuple[in
     rows = db.session.execute(
         select(CallbackAttempt.callback_id, CallbackAttempt.technician_id).where(
             CallbackAttempt.callback_id.in_(skipped),
-            CallbackAttempt.outcome == Outcome.TECHNICIAN_SKIPPED,
+            CallbackAttempt.outcome == AttemptOutcome.TECHNICIAN_SKIPPED,
             CallbackAttempt.ended_at > _skip_cooldown(now),
         )
     )

@@ -13,13 +13,13 @@ from flask import current_app
 from rq.job import Job
 from sqlalchemy import select, update
 
-from app import notifications, phone
+from app import messages, notifications, phone
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Callback, CallbackStatus, utcnow
+from app.models import Callback, CallbackStatus
 from app.queueing import redis_connection
 from app.tickets import ticket_store
 from callbacks import triggers
-from ivr import catalog
 
 log = logging.getLogger(__name__)
 
@@ -31,16 +31,7 @@ NOTICE_WINDOW = timedelta(days=1)
 NOTICE_GRACE = timedelta(seconds=30)
 
 
-def _text(language: str, key: str, **values: object) -> str:
-    """A catalog message in the caller's language, else in the desk's default one."""
-    default = current_app.config["DEFAULT_LANGUAGE"]
-    try:
-        return catalog.message(catalog.supported(language, default), key, **values)
-    except KeyError:
-        return catalog.message(default, key, **values)
-
-
-def send_unreachable_notice(callback_id: int) -> str | None:
+def tell_unreachable(callback_id: int) -> str | None:
     """Send the notice now (raises when the provider or SMTP fails: the job retries).
 
     Returns how the customer was told, or None when they were told already or
@@ -59,11 +50,11 @@ def send_unreachable_notice(callback_id: int) -> str | None:
     }
     email = ticket.contact.email if ticket.contact is not None else None
     if phone.is_mobile(callback.phone):
-        notifications.send_text(callback.phone, _text(callback.language, "unreachable_sms", **values))
+        notifications.send_text(callback.phone, messages.text(callback.language, "unreachable_sms", **values))
         told = f"by SMS to {callback.phone}"
     elif email:
-        subject = _text(callback.language, "unreachable_mail_subject", **values)
-        notifications.send_mail(email, subject, _text(callback.language, "unreachable_mail_body", **values))
+        subject = messages.text(callback.language, "unreachable_mail_subject", **values)
+        notifications.send_mail(email, subject, messages.text(callback.language, "unreachable_mail_body", **values))
         told = f"by mail to {email}"
     else:
         told = None
@@ -102,5 +93,5 @@ def requeue_lost() -> int:
         return 0
     for callback_id in lost:
         log.warning("unreachable notice of callback %s was lost in Redis; queueing it again", callback_id)
-        triggers.send_unreachable_notice(callback_id)
+        triggers.queue_unreachable_notice(callback_id)
     return len(lost)

@@ -6,14 +6,18 @@ on (``AGING_MINUTES``), a callback that has waited past its priority's target
 sorts one level higher; its stored priority does not change.
 """
 
+import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, case, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import OPEN_CALLBACK_STATUSES, Callback, CallbackStatus, Ticket, utcnow
+from app.models import OPEN_CALLBACK_STATUSES, Callback, CallbackStatus, Ticket
+
+log = logging.getLogger(__name__)
 
 
 def aged_priority(priority: int, queued_at: datetime, now: datetime) -> int:
@@ -54,11 +58,6 @@ def _due(columns, eligible: ColumnElement[bool] | None, passed_over: list[int] |
     if passed_over:
         statement = statement.where(Callback.id.not_in(passed_over))
     return statement.order_by(*queue_order(now)).limit(limit)
-
-
-def next_due_statement(eligible: ColumnElement[bool] | None = None, passed_over: list[int] | None = None) -> Select:
-    """The first waiting callback that may be offered now (retries wait for their due time)."""
-    return _due((Callback,), eligible, passed_over, 1)
 
 
 def due_candidates_statement(
@@ -130,6 +129,7 @@ def queue_callback(
         db.session.add(callback)
         try:
             db.session.commit()
+            log.info("callback %s queued: P%s, %s, ticket %s", callback.id, priority, phone, ticket.number)
             return callback, True
         except IntegrityError:
             # Another call from the same number queued first (the partial unique index).

@@ -13,10 +13,10 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from app import queueing, surveys
-from app.autotask import sync as autotask
+from app import queueing
+from app.clock import utcnow
 from app.extensions import db
-from app.models import AttemptStatus, CallbackAttempt, Outcome, utcnow
+from app.models import AttemptOutcome, AttemptStatus, CallbackAttempt
 from callbacks import attempts, lifecycle, notices, rescue, settle, technicians, urgent
 from callbacks.dispatch import dispatch
 
@@ -57,7 +57,7 @@ def reconcile() -> dict[str, int]:
     )
     # Rung, but the technician leg never reported: the ring timeout is long past.
     done["offers_expired"] = sum(
-        attempts.technician_declined(attempt, Outcome.TECHNICIAN_MISSED)
+        attempts.technician_declined(attempt, AttemptOutcome.TECHNICIAN_MISSED)
         for attempt in _older_than(AttemptStatus.RINGING_TECHNICIAN, config["STALE_OFFER_SECONDS"])
     )
     # Dialling the customer with no news: the provider's records settle calls whose webhooks were lost.
@@ -77,8 +77,6 @@ def reconcile() -> dict[str, int]:
     done["overdue_jobs_queued"] = _overdue_jobs()
     # Due retries and freed technicians are served here even if every trigger was lost.
     done["offers_made"] = dispatch()
-    done["surveys_requeued"] = surveys.send_pending()
-    done["autotask_sweeps_queued"] = autotask.queue_sweep()
-    if any(done.values()):
-        log.info("reconciled: %s", done)
+    # Quiet unless it moved something: every RECONCILE_SECONDS, a heartbeat would drown the events.
+    log.log(logging.INFO if any(done.values()) else logging.DEBUG, "reconciled: %s", done)
     return done

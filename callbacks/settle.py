@@ -21,15 +21,15 @@ from sqlalchemy import func, select
 from twilio.base.exceptions import TwilioRestException
 
 from app import telephony
+from app.clock import utcnow
 from app.extensions import db
-from app.models import AttemptStatus, CallbackAttempt, UrgentStatus, UrgentTransfer, utcnow
+from app.models import AttemptStatus, CallbackAttempt, UrgentStatus, UrgentTransfer
 from app.queueing import redis_connection
+from app.telephony import FINAL_CALL_STATUSES
 from callbacks import attempts, urgent
 
 log = logging.getLogger(__name__)
 
-#: Call statuses after which nothing more happens on a call.
-OVER = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 #: Most attempts looked up in one sweep (each lookup is two REST requests).
 MOST_PER_SWEEP = 20
 CHECKED_KEY = "callbacks:call-checked:{}"
@@ -93,7 +93,7 @@ def settle(attempt: CallbackAttempt) -> bool:
     client = telephony.rest_client()
     technician_sid = attempt.technician_call_sid
     technician_call = _fetch(technician_sid)
-    if technician_call is None or technician_call.status not in OVER:
+    if technician_call is None or technician_call.status not in FINAL_CALL_STATUSES:
         return False  # still going on; or unknown, left to STALE_CALL_SECONDS
     phone = attempt.callback.phone
     legs = [leg for leg in client.calls.list(parent_call_sid=technician_sid, limit=20) if leg.to == phone]
@@ -101,7 +101,7 @@ def settle(attempt: CallbackAttempt) -> bool:
         status, talk_seconds = "failed", None  # the technician hung up before the customer was dialled
     else:
         leg = legs[0]  # newest first
-        status = leg.status if leg.status in OVER else "failed"
+        status = leg.status if leg.status in FINAL_CALL_STATUSES else "failed"
         talk_seconds = int(leg.duration) if status == "completed" and leg.duration else None
         if attempt.customer_call_sid is None:
             attempt.customer_call_sid = leg.sid
@@ -114,7 +114,7 @@ def settle(attempt: CallbackAttempt) -> bool:
 def settle_transfer(transfer: UrgentTransfer) -> bool:
     """End a connected urgent transfer once the caller's call is over; False while it goes on."""
     caller_call = _fetch(transfer.call_sid)
-    if caller_call is None or caller_call.status not in OVER:
+    if caller_call is None or caller_call.status not in FINAL_CALL_STATUSES:
         return False
     legs = telephony.rest_client().calls.list(parent_call_sid=transfer.call_sid, limit=20)
     talked = [int(leg.duration) for leg in legs if leg.status == "completed" and leg.duration]

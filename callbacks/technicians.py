@@ -19,8 +19,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import case, exists, or_, select, update
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import AttemptStatus, CallbackAttempt, Technician, UrgentRing, utcnow
+from app.models import AttemptStatus, CallbackAttempt, Technician, UrgentRing
 from app.models import TechnicianState as S
 from app.sql import compare_and_set
 

@@ -11,11 +11,10 @@ from datetime import timedelta
 from rq.exceptions import DuplicateJobError
 
 from app.notifications import SEND_RETRY
-from app.queueing import enqueue, queue, redis_connection
+from app.queueing import JOB_TTL, enqueue, queue, redis_connection
 
 log = logging.getLogger(__name__)
 
-JOB_TTL = {"result_ttl": 300, "failure_ttl": 86400}
 #: Set while a dispatch job waits in the queue; it expires in case that job is lost before it starts.
 DISPATCH_QUEUED = "callbacks:dispatch-queued"
 DISPATCH_QUEUED_SECONDS = 30
@@ -76,7 +75,7 @@ def notice_job_id(callback_id: int) -> str:
     return f"unreachable-notice-{callback_id}"
 
 
-def send_unreachable_notice(callback_id: int) -> bool:
+def queue_unreachable_notice(callback_id: int) -> bool:
     """Queue the "we tried to reach you" message once: the job id is the callback's.
 
     The fixed id lets the reconciler see whether the job is still in Redis

@@ -9,11 +9,13 @@ urgent call rings them. Of those who press 1, the first compare-and-set on the
 transfer wins; the others are released at once.
 """
 
+import logging
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
 
+from app.clock import utcnow
 from app.extensions import db
 from app.models import (
     OPEN_URGENT_STATUSES,
@@ -23,12 +25,13 @@ from app.models import (
     UrgentRing,
     UrgentStatus,
     UrgentTransfer,
-    utcnow,
 )
 from app.sql import compare_and_set
 from app.tickets import ticket_store
 from callbacks import technicians
 from callbacks.queue import queue_callback
+
+log = logging.getLogger(__name__)
 
 #: Ring every free technician at once, or one at a time, longest idle first.
 RING_ALL, RING_LONGEST_IDLE = "all", "longest_idle"
@@ -50,6 +53,7 @@ def start(call_sid: str, ticket: Ticket, phone: str | None, oncall_only: bool) -
         )
         db.session.add(transfer)
         db.session.commit()
+        log.info("urgent call %s for ticket %s: putting it through (%s)", call_sid, ticket.number, status)
     return transfer
 
 

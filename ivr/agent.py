@@ -9,9 +9,8 @@ tells the engine how the attempt ended.
 from flask import Blueprint, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import phone
-from app.models import CallbackAttempt, Outcome
-from app.telephony import public_url
+from app import phone, urls
+from app.models import AttemptOutcome, CallbackAttempt
 from callbacks import attempts, jobs
 from ivr import catalog
 from ivr.twiml import answer, menu, say_goodbye, speak
@@ -62,7 +61,9 @@ def technician_answered(attempt_id: int):
         return answer(say_goodbye(VoiceResponse(), language, "offer_gone"))
     twiml = VoiceResponse()
     whisper(twiml, attempt, language)
-    return answer(menu(twiml, language, "whisper_menu", f"/voice/agent/{attempt_id}/choice"))
+    return answer(
+        menu(twiml, language, "whisper_menu", "agent.technician_choice", url_values={"attempt_id": attempt_id})
+    )
 
 
 @bp.post("/<int:attempt_id>/choice")
@@ -76,9 +77,18 @@ def technician_choice(attempt_id: int):
     if digits == "1" and attempts.accept(attempt):
         return answer(dial_customer(attempt, language))
     if digits not in ("1", "2") and request.args.get("try") == "0":
-        return answer(menu(VoiceResponse(), language, "whisper_menu", f"/voice/agent/{attempt_id}/choice", attempt=1))
+        return answer(
+            menu(
+                VoiceResponse(),
+                language,
+                "whisper_menu",
+                "agent.technician_choice",
+                attempt=1,
+                url_values={"attempt_id": attempt_id},
+            )
+        )
     # Pressed 2, or said nothing twice: pass the callback on at once.
-    outcome = Outcome.TECHNICIAN_SKIPPED if digits == "2" else Outcome.TECHNICIAN_MISSED
+    outcome = AttemptOutcome.TECHNICIAN_SKIPPED if digits == "2" else AttemptOutcome.TECHNICIAN_MISSED
     if attempts.technician_declined(attempt, outcome):
         jobs.trigger_dispatch()
     key = "skipped" if digits == "2" else "offer_gone"
@@ -91,12 +101,12 @@ def dial_customer(attempt: CallbackAttempt, language: str) -> VoiceResponse:
     speak(twiml, language, "calling_customer")
     dial = twiml.dial(
         caller_id=current_app.config["DESK_NUMBER"],
-        action=public_url(f"/voice/agent/{attempt.id}/dialed"),
+        action=urls.external("agent.customer_dialed", attempt_id=attempt.id),
         timeout=current_app.config["CUSTOMER_RING_SECONDS"],
     )
     dial.number(
         attempt.callback.phone,
-        status_callback=public_url(f"/voice/status?attempt={attempt.id}&leg=customer"),
+        status_callback=urls.call_status(attempt.id, leg="customer"),
         status_callback_event="completed",
     )
     return twiml
@@ -114,5 +124,5 @@ def customer_dialed(attempt_id: int):
     duration = request.form.get("DialCallDuration", "")
     if attempts.customer_call_ended(attempt, dial_status, int(duration) if duration.isdigit() else None):
         jobs.trigger_dispatch()
-    connected = attempts.get(attempt_id).outcome == Outcome.CONNECTED
+    connected = attempts.get(attempt_id).outcome == AttemptOutcome.CONNECTED
     return answer(say_goodbye(VoiceResponse(), language, "call_finished" if connected else "customer_not_reached"))

@@ -3,7 +3,7 @@
 from flask import current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import opening_hours, phone
+from app import clock, messages, opening_hours, phone
 from app.extensions import db
 from app.models import Call, CallOutcome, Ticket
 from app.notifications import queue_text
@@ -11,10 +11,10 @@ from app.tickets import ticket_store
 from callbacks import jobs
 from callbacks.estimate import wait_prompt
 from callbacks.queue import position, promise_kept, queue_callback
-from ivr import catalog
+from ivr import bp, catalog
 from ivr.calls import current_call, open_ticket
-from ivr.steps import bp, caller_webhook, choice
 from ivr.twiml import answer, attempt_number, menu, say_goodbye, speak
+from ivr.webhook import caller_webhook, choice
 
 
 def offer_callback_number(twiml: VoiceResponse, call: Call, attempt: int = 0) -> VoiceResponse:
@@ -22,11 +22,11 @@ def offer_callback_number(twiml: VoiceResponse, call: Call, attempt: int = 0) ->
     number = call.callback_phone or call.from_e164
     if number is None:
         return ask_number(twiml, call, attempt=0)
-    return menu(twiml, call.language, "confirm_number", "/voice/confirm-number", attempt, phone=phone.spoken(number))
+    return menu(twiml, call.language, "confirm_number", "ivr.confirm_number", attempt, phone=phone.spoken(number))
 
 
 def ask_number(twiml: VoiceResponse, call: Call, attempt: int) -> VoiceResponse:
-    return menu(twiml, call.language, "enter_number", "/voice/keyed-number", attempt, num_digits=None)
+    return menu(twiml, call.language, "enter_number", "ivr.keyed_number", attempt, num_digits=None)
 
 
 @bp.post("/confirm-number")
@@ -75,7 +75,7 @@ def finish_in_queue(call: Call) -> VoiceResponse:
         db.session.commit()
         return say_goodbye(VoiceResponse(), call.language)
     next_opening = None if opening_hours.is_open() else opening_hours.next_opening()
-    due_at = opening_hours.as_utc(next_opening) if next_opening else None
+    due_at = clock.as_utc(next_opening) if next_opening else None
     callback, created = queue_callback(ticket, call.callback_phone, ticket.priority, call.language, due_at=due_at)
     call.callback_id, call.outcome = callback.id, CallOutcome.QUEUED
     db.session.commit()
@@ -103,7 +103,7 @@ def confirm_by_sms(call: Call, ticket: Ticket) -> None:
         (number for number in (call.from_e164, call.callback_phone) if number and phone.is_mobile(number)), None
     )
     if mobile is not None:
-        body = catalog.message(
+        body = messages.text(
             call.language, "sms_queued", ticket=ticket.number, phone=phone.display(call.callback_phone)
         )
         queue_text(mobile, body)

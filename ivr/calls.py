@@ -4,17 +4,22 @@ Every IVR step finds its call by the provider's CallSid, so steps are
 stateless in the web process and a replayed webhook sees the same row.
 """
 
+import logging
+
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
-from app import phone
+from app import messages, phone
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Call, Contact, ContactPhone, Ticket, utcnow
+from app.models import Call, Contact, ContactPhone, Ticket
 from app.tickets import ticket_store
 from ivr import catalog
 from ivr.urgency import priority_for
+
+log = logging.getLogger(__name__)
 
 #: Longest ticket title taken from a transcript.
 TITLE_LENGTH = 80
@@ -51,7 +56,15 @@ def current_call(form: MultiDict) -> Call:
         call = session.scalars(select(Call).where(Call.sid == sid)).one()
     finally:
         session.expire_on_commit = expire_on_commit
+    log.info("call %s from %s", sid, _who(call, contact))
     return call
+
+
+def _who(call: Call, contact: Contact | None) -> str:
+    """The caller as a log line names them: "+32475987654 (Luc Lemaire)", or the withheld number as sent."""
+    if call.from_e164 is None:
+        return f"a withheld number ({call.from_raw or 'empty'})"
+    return f"{call.from_e164} ({contact.name})" if contact is not None else call.from_e164
 
 
 def call_ended(sid: str, status: str, duration: str | None) -> None:
@@ -79,7 +92,7 @@ def open_ticket(call: Call) -> Ticket:
         return call.ticket
     ticket = store.create(
         origin_call_sid=call.sid,
-        title=headline(call.transcript) if call.transcript else catalog.message(call.language, "ticket_title"),
+        title=headline(call.transcript) if call.transcript else messages.text(call.language, "ticket_title"),
         caller_phone=call.from_e164,
         contact_id=call.contact_id,
         company_id=call.contact.company_id if call.contact else None,

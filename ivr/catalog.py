@@ -9,7 +9,8 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from app import opening_hours
+from app import clock
+from app.messages import LANGUAGES
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 
@@ -20,14 +21,9 @@ def _catalog(language: str) -> dict:
         return tomllib.load(source)
 
 
-def languages() -> list[str]:
-    """The languages that have a catalog."""
-    return sorted(path.stem for path in PROMPTS_DIR.glob("*.toml"))
-
-
 def supported(language: str | None, default: str) -> str:
-    """``language`` if it has a catalog, else ``default``."""
-    return language if language in languages() else default
+    """``language`` if the desk speaks it (every language has a catalog), else ``default``."""
+    return language if language in LANGUAGES else default
 
 
 def text(language: str, key: str, **values: object) -> str:
@@ -47,11 +43,6 @@ def spoken_ticket_number(language: str, number: str) -> str:
     """``T20261127.0042`` as ``T, 2 0 2 6 1 1 2 7, dot, 0 0 4 2``: digit by digit."""
     day, _, counter = number[1:].partition(".")
     return f"T, {' '.join(day)}, {text(language, 'ticket_dot')}, {' '.join(counter)}"
-
-
-def message(language: str, key: str, **values: object) -> str:
-    """A text message (SMS) in the caller's language."""
-    return _catalog(language)["messages"][key].format(**values)
 
 
 def weekday(language: str, index: int) -> str:
@@ -77,7 +68,7 @@ def spoken_when(language: str, moment: datetime | None) -> str:
     """ "today at 8:00", "tomorrow at 8:00", "on Monday at 8:00" — in the caller's language."""
     if moment is None:
         return when(language, "soon")
-    today = opening_hours.local().date()
+    today = clock.local().date()
     days_ahead = (moment.date() - today).days
     kind = {0: "today", 1: "tomorrow"}.get(days_ahead, "weekday")
     return when(language, kind, day=weekday(language, moment.weekday()), hour=moment.hour, minute=moment.minute)

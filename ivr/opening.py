@@ -3,18 +3,17 @@
 from flask import current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import opening_hours
-from app.contracts import includes_out_of_hours
+from app import urls
 from app.extensions import db
+from app.messages import LANGUAGES
 from app.models import Call, Callback, CallbackStatus, CallOutcome
-from app.telephony import public_url
-from app.tickets import ticket_store
-from callbacks import lifecycle
+from callbacks import manage
 from callbacks.queue import open_callback_for, position
-from ivr import catalog, problem, tickets
+from ivr import bp, problem, tickets
 from ivr.calls import current_call
-from ivr.steps import bp, caller_webhook, choice, repeat
+from ivr.menus import main_menu_or_closed
 from ivr.twiml import answer, menu, say_goodbye, speak
+from ivr.webhook import caller_webhook, choice, repeat
 
 #: Keys of the language menu.
 LANGUAGE_KEYS = {"1": "nl", "2": "fr", "3": "en"}
@@ -27,14 +26,14 @@ LANGUAGE_KEYS = {"1": "nl", "2": "fr", "3": "en"}
 @caller_webhook
 def incoming():
     call = current_call(request.form)
-    if call.contact is not None and call.contact.language in catalog.languages():
+    if call.contact is not None and call.contact.language in LANGUAGES:
         return answer(greet(VoiceResponse(), call))
     return answer(language_menu(VoiceResponse(), attempt=0))
 
 
 def language_menu(twiml: VoiceResponse, attempt: int) -> VoiceResponse:
     """Each option in its own language and voice: "Voor Nederlands, druk 1. Pour le français…"."""
-    url = public_url(f"/voice/language?try={attempt}")
+    url = urls.external("ivr.language", **{"try": attempt})
     gather = twiml.gather(action=url, num_digits=1, timeout=current_app.config["GATHER_TIMEOUT_SECONDS"])
     for language in LANGUAGE_KEYS.values():
         speak(gather, language, "language_choice")
@@ -68,19 +67,13 @@ def greet(twiml: VoiceResponse, call: Call) -> VoiceResponse:
     return main_menu_or_closed(twiml, call)
 
 
-def main_menu_or_closed(twiml: VoiceResponse, call: Call) -> VoiceResponse:
-    if not opening_hours.is_open():
-        return closed(twiml, call)
-    return menu(twiml, call.language, "main_menu", "/voice/main-menu")
-
-
 @bp.post("/main-menu")
 @caller_webhook
 def main_menu():
     call = current_call(request.form)
     key = choice("12", default="2")
     if key is None:
-        return repeat(call, "main_menu", "/voice/main-menu")
+        return repeat(call, "main_menu", "ivr.main_menu")
     if key == "1":
         return answer(tickets.ask_ticket_number(VoiceResponse(), call, misses=0))
     return answer(problem.ask_problem(VoiceResponse(), call))
@@ -93,9 +86,9 @@ def open_callback_menu(twiml: VoiceResponse, call: Call, callback: Callback, att
     """Keep your place, cancel, or another question (cancel only while still waiting)."""
     if callback.status == CallbackStatus.WAITING:
         return menu(
-            twiml, call.language, "open_callback_menu", "/voice/open-callback", attempt, position=position(callback)
+            twiml, call.language, "open_callback_menu", "ivr.open_callback", attempt, position=position(callback)
         )
-    return menu(twiml, call.language, "open_callback_soon_menu", "/voice/open-callback", attempt)
+    return menu(twiml, call.language, "open_callback_soon_menu", "ivr.open_callback", attempt)
 
 
 @bp.post("/open-callback")
@@ -112,11 +105,9 @@ def open_callback():
     if key == "3":
         return answer(main_menu_or_closed(twiml, call))
     if key == "2":
-        cancelled = lifecycle.cancel(callback.id)
+        cancelled = cancel_by_phone(callback)
         call.outcome = CallOutcome.CANCELLED_CALLBACK if cancelled else CallOutcome.KEPT_PLACE
         db.session.commit()
-        if cancelled:
-            ticket_store().add_note(callback.ticket, "The caller cancelled the callback by phone.")
         return answer(
             say_goodbye(twiml, call.language, "callback_cancelled" if cancelled else "callback_not_cancelled")
         )
@@ -126,15 +117,16 @@ def open_callback():
     return answer(say_goodbye(twiml, call.language))
 
 
+def cancel_by_phone(callback: Callback) -> bool:
+    """The caller pressed "cancel": the engine's own cancel (it also stops an offer that is ringing)."""
+    try:
+        manage.cancel(callback.id, by="the caller, by phone")
+    except manage.Refused:
+        return False  # a technician is already calling them back
+    return True
+
+
 # --- Closed: a message for everyone, the urgent line for contracts that include it -----------------
-
-
-def closed(twiml: VoiceResponse, call: Call) -> VoiceResponse:
-    speak(twiml, call.language, "closed", when=catalog.spoken_when(call.language, opening_hours.next_opening()))
-    company = call.contact.company if call.contact else None
-    if company is not None and includes_out_of_hours(company.contract):
-        return menu(twiml, call.language, "closed_urgent_menu", "/voice/closed-menu")
-    return problem.ask_problem(twiml, call)
 
 
 @bp.post("/closed-menu")
@@ -143,10 +135,10 @@ def closed_menu():
     call = current_call(request.form)
     key = choice("12", default="2")
     if key is None:
-        return repeat(call, "closed_urgent_menu", "/voice/closed-menu")
+        return repeat(call, "closed_urgent_menu", "ivr.closed_menu")
     if key == "1":
         call.urgent_line = True
         call.urgency = "cannot_work"
         db.session.commit()
-        return answer(menu(VoiceResponse(), call.language, "impact_menu", "/voice/impact"))
+        return answer(menu(VoiceResponse(), call.language, "impact_menu", "ivr.impact"))
     return answer(problem.ask_problem(VoiceResponse(), call))

@@ -4,32 +4,30 @@ from flask import current_app, request
 from sqlalchemy import update
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import opening_hours
+from app import opening_hours, urls
 from app.extensions import db
 from app.models import Call, Ticket
-from app.telephony import public_url
-from ivr import callback_number, catalog, urgent
+from ivr import bp, callback_number, catalog, urgent
 from ivr.calls import current_call, headline, open_ticket
-from ivr.steps import bp, caller_webhook, choice, repeat
 from ivr.twiml import answer, menu, speak
 from ivr.urgency import IMPACTS, URGENCIES
-from ivr.webhook import hang_up, provider_webhook
+from ivr.webhook import caller_webhook, choice, hang_up, provider_webhook, repeat
 
 
 def ask_problem(twiml: VoiceResponse, call: Call) -> VoiceResponse:
     speak(twiml, call.language, "record_problem")
     # The provider transcribes English only; other languages keep the recording alone.
-    transcription = {"transcribe": True, "transcribe_callback": public_url("/voice/transcription")}
+    transcription = {"transcribe": True, "transcribe_callback": urls.external("ivr.transcription")}
     twiml.record(
-        action=public_url("/voice/recorded"),
+        action=urls.external("ivr.recorded"),
         finish_on_key="#",
         max_length=current_app.config["RECORDING_MAX_SECONDS"],
         play_beep=True,
-        recording_status_callback=public_url("/voice/recording"),
+        recording_status_callback=urls.external("ivr.recording"),
         **(transcription if call.language == "en" else {}),
     )
     # The provider skips the action of an empty recording and goes on here.
-    twiml.redirect(public_url("/voice/recorded"))
+    twiml.redirect(urls.external("ivr.recorded"))
     return twiml
 
 
@@ -44,7 +42,7 @@ def recorded():
         # The caller hung up while describing the problem: keep what they said.
         open_ticket(call)
         return answer(hang_up())
-    return answer(menu(VoiceResponse(), call.language, "urgency_menu", "/voice/urgency"))
+    return answer(menu(VoiceResponse(), call.language, "urgency_menu", "ivr.urgency"))
 
 
 @bp.post("/urgency")
@@ -53,10 +51,10 @@ def urgency():
     call = current_call(request.form)
     key = choice("12", default="1")
     if key is None:
-        return repeat(call, "urgency_menu", "/voice/urgency")
+        return repeat(call, "urgency_menu", "ivr.urgency")
     call.urgency = URGENCIES[key]
     db.session.commit()
-    return answer(menu(VoiceResponse(), call.language, "impact_menu", "/voice/impact"))
+    return answer(menu(VoiceResponse(), call.language, "impact_menu", "ivr.impact"))
 
 
 @bp.post("/impact")
@@ -65,7 +63,7 @@ def impact():
     call = current_call(request.form)
     key = choice("123", default="1")
     if key is None:
-        return repeat(call, "impact_menu", "/voice/impact")
+        return repeat(call, "impact_menu", "ivr.impact")
     call.impact = IMPACTS[key]
     db.session.commit()
     ticket = open_ticket(call)

@@ -4,15 +4,13 @@ from flask import current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.extensions import db
-from app.models import Outcome
+from app.models import AttemptOutcome
+from app.telephony import FINAL_CALL_STATUSES
 from callbacks import attempts, jobs, rescue
+from ivr import bp
 from ivr.calls import call_ended, current_call
-from ivr.steps import bp, caller_webhook, rescued_call
 from ivr.twiml import answer, say_goodbye
-from ivr.webhook import hang_up, provider_webhook
-
-#: CallStatus values that mean the call is over.
-FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+from ivr.webhook import caller_webhook, hang_up, provider_webhook, rescued_call
 
 
 @bp.post("/status")
@@ -35,7 +33,7 @@ def status():
         moved_on = attempts.customer_call_ended(attempt, call_status, int(duration) if duration.isdigit() else None)
     else:
         # Rang out, refused, or answered and hung up before choosing: a missed offer.
-        moved_on = attempts.technician_declined(attempt, Outcome.TECHNICIAN_MISSED)
+        moved_on = attempts.technician_declined(attempt, AttemptOutcome.TECHNICIAN_MISSED)
     if moved_on:
         jobs.trigger_dispatch()
     return answer(hang_up())

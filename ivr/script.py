@@ -4,9 +4,10 @@ Run ``python -m ivr.script > docs/ivr.md`` after changing a prompt or the flow;
 a test fails while the document is out of date.
 """
 
+from app.messages import LANGUAGES
 from ivr import catalog
 
-#: The call tree, kept next to the code it describes (ivr/routes.py, ivr/agent.py).
+#: The call tree, kept next to the code it describes (ivr/__init__.py and the step modules, ivr/agent.py).
 CALL_TREE = """flowchart TD
     incoming["/voice/incoming"] -->|unknown caller| language["language menu<br/>1 nl · 2 fr · 3 en"]
     incoming -->|known contact with a language| greet
@@ -85,7 +86,6 @@ SECTIONS = {
         "skipped",
     ],
 }
-LANGUAGES = ("nl", "fr", "en")
 
 
 def _cell(text: str) -> str:

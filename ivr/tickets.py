@@ -3,14 +3,14 @@
 from flask import current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
+from app import urls
 from app.extensions import db
 from app.models import Call, CallOutcome, Ticket
-from app.telephony import public_url
 from app.tickets import ticket_store
-from ivr import callback_number, catalog, opening, problem
+from ivr import bp, callback_number, catalog, menus, problem
 from ivr.calls import current_call
-from ivr.steps import bp, caller_webhook, choice, repeat
 from ivr.twiml import answer, menu, speak
+from ivr.webhook import caller_webhook, choice, repeat
 
 #: Misses allowed when keying a ticket number before going on as a new problem.
 TICKET_NUMBER_MISSES = 3
@@ -18,12 +18,12 @@ TICKET_NUMBER_MISSES = 3
 
 def ask_ticket_number(twiml: VoiceResponse, call: Call, misses: int) -> VoiceResponse:
     gather = twiml.gather(
-        action=public_url(f"/voice/ticket-number?misses={misses}"),
+        action=urls.external("ivr.ticket_number", misses=misses),
         finish_on_key="#",
         timeout=current_app.config["GATHER_TIMEOUT_SECONDS"],
     )
     speak(gather, call.language, "enter_ticket")
-    twiml.redirect(public_url(f"/voice/ticket-number?misses={misses}"))
+    twiml.redirect(urls.external("ivr.ticket_number", misses=misses))
     return twiml
 
 
@@ -60,7 +60,7 @@ def read_ticket(twiml: VoiceResponse, call: Call, ticket: Ticket) -> VoiceRespon
         speak(twiml, call.language, "ticket_found", ticket=spoken_number, title=ticket.title, status=status)
     else:
         speak(twiml, call.language, "ticket_status_only", ticket=spoken_number, status=status)
-    return menu(twiml, call.language, "ticket_menu", "/voice/ticket-menu")
+    return menu(twiml, call.language, "ticket_menu", "ivr.ticket_menu")
 
 
 @bp.post("/ticket-menu")
@@ -69,11 +69,11 @@ def ticket_menu():
     call = current_call(request.form)
     key = choice("123", default="1")
     if key is None:
-        return repeat(call, "ticket_menu", "/voice/ticket-menu")
+        return repeat(call, "ticket_menu", "ivr.ticket_menu")
     if key == "3":
-        return answer(opening.main_menu_or_closed(VoiceResponse(), call))
+        return answer(menus.main_menu_or_closed(VoiceResponse(), call))
     if key == "2":
         call.urgency = "cannot_work"
         db.session.commit()
-        return answer(menu(VoiceResponse(), call.language, "impact_menu", "/voice/impact"))
+        return answer(menu(VoiceResponse(), call.language, "impact_menu", "ivr.impact"))
     return answer(callback_number.offer_callback_number(VoiceResponse(), call))

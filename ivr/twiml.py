@@ -3,7 +3,7 @@
 from flask import Response, current_app
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from app.telephony import public_url
+from app import urls
 from ivr import catalog
 
 
@@ -25,17 +25,18 @@ def menu(
     twiml: VoiceResponse,
     language: str,
     prompt: str,
-    action: str,
+    endpoint: str,
     attempt: int = 0,
     num_digits: int | None = 1,
+    url_values: dict[str, object] | None = None,
     **values: object,
 ) -> VoiceResponse:
-    """Ask for keys; the answer (or silence, via the Redirect) goes to ``action``.
+    """Ask for keys; the answer (or silence, via the Redirect) goes to ``endpoint``'s URL.
 
     ``attempt`` travels in the URL so the handler knows whether this was the
     repeat: every menu is said twice at most, then takes its safe default.
     """
-    url = public_url(f"{action}?try={attempt}")
+    url = urls.external(endpoint, **(url_values or {}), **{"try": attempt})
     gather = twiml.gather(
         action=url,
         method="POST",

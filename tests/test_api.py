@@ -2,12 +2,12 @@
 
 import pytest
 
-from app.accounts import new_token
 from app.extensions import db
 from app.models import Callback, Technician
 from app.tickets import ticket_store
+from app.web.accounts import new_token
 from callbacks.queue import queue_callback
-from tests.conftest import add_contact, add_technician, add_user
+from tests.helpers import add_contact, add_technician, add_user
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.core.parameters import ParameterLocation
 
-from app.accounts import new_token
 from app.tickets import ticket_store
+from app.web.accounts import new_token
 from callbacks.queue import queue_callback
-from tests.conftest import add_contact, add_technician, add_user
+from tests.helpers import add_contact, add_technician, add_user
 
 #: Generated cases per API operation and mode; enough to cover the schema's corners in seconds.
 EXAMPLES_PER_OPERATION = 30

@@ -3,11 +3,11 @@
 import pytest
 from sqlalchemy import select
 
-from app.accounts import DEMO_PASSWORD, authenticate, new_token, user_for_token
-from app.accounts import add_user as create_user
 from app.extensions import db
 from app.models import User
-from tests.conftest import PASSWORD, add_technician, add_user, csrf_token_of, log_in
+from app.web.accounts import DEMO_PASSWORD, authenticate, new_token, user_for_token
+from app.web.accounts import add_user as create_user
+from tests.helpers import PASSWORD, add_technician, add_user, csrf_token_of, log_in
 
 
 def test_passwords_are_stored_hashed_and_checked(app):
@@ -103,7 +103,7 @@ def test_logout_needs_the_csrf_token_and_ends_the_session(client):
 
 
 def test_session_cookie_is_httponly_and_lax_and_secure_behind_https(monkeypatch, migrated, tmp_path, redis):
-    from tests.conftest import build_app, empty_tables
+    from tests.helpers import build_app, empty_tables
 
     for base, secure in (("http://desk.test", False), ("https://desk.example", True)):
         app = build_app(monkeypatch, migrated, tmp_path, PUBLIC_BASE_URL=base)
@@ -163,3 +163,11 @@ def test_seed_demo_adds_a_manager_and_one_login_per_technician(runner, client):
     assert len(db.session.scalars(select(User)).all()) == 4
     assert log_in(client, "manager", DEMO_PASSWORD).headers["Location"] == "/board"
     assert db.session.scalars(select(User).where(User.username == "marie")).one().technician.name == "Marie Dubois"
+
+
+@pytest.mark.parametrize(
+    ("accept", "heading"), [("nl-BE,nl;q=0.9", "Aanmelden"), ("fr-BE", "Se connecter"), ("de", "Log in")]
+)
+def test_the_login_page_speaks_the_browsers_language(client, accept, heading):
+    page = client.get("/login", headers={"Accept-Language": accept}).get_data(as_text=True)
+    assert f"<h1>{heading}</h1>" in page

@@ -4,14 +4,15 @@ Autotask stand-in, and the callback, its notes and the ticket end up in both."""
 import pytest
 from sqlalchemy import select
 
-from app.autotask import phones, sync
+from app.directory import autotask_phones as phones
 from app.extensions import db
 from app.models import AutotaskTicket, Callback, CallbackAttempt, SyncState, Ticket
 from app.tickets import ticket_store
+from app.tickets.autotask import sync
 from callbacks.reconciler import reconcile
 from emulator import APP_ERROR_MESSAGE, Phone
 from ivr import catalog
-from tests.conftest import add_technician, autotask_settings
+from tests.helpers import add_technician, autotask_settings
 
 CUSTOMER = "+32470123456"
 JAN = "+32470000001"

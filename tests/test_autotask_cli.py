@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AutotaskPhone
 from app.tickets import ticket_store
-from tests.conftest import autotask_settings, free_port
+from tests.helpers import autotask_settings, free_port
 
 
 def test_check_reports_the_zone_usage_and_every_label(app, standin, runner):

@@ -3,7 +3,6 @@
 import pytest
 from sqlalchemy import select
 
-from app.autotask import sync
 from app.autotask.client import AutotaskClient, cache
 from app.autotask.errors import (
     AutotaskAuthError,
@@ -16,7 +15,8 @@ from app.autotask.errors import (
 from app.extensions import db
 from app.models import AutotaskNote, AutotaskTicket, SyncState, Ticket
 from app.tickets import ticket_store
-from tests.conftest import autotask_settings, free_port, run_jobs
+from app.tickets.autotask import sync
+from tests.helpers import autotask_settings, free_port, run_jobs
 
 
 @pytest.fixture

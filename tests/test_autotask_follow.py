@@ -3,11 +3,11 @@
 import pytest
 from sqlalchemy import select
 
-from app.autotask import follow
 from app.extensions import db
 from app.models import AutotaskTicket, Survey, SyncState, Ticket
 from app.tickets import ticket_store
-from tests.conftest import autotask_settings, run_jobs
+from app.tickets.autotask import follow
+from tests.helpers import autotask_settings, run_jobs
 
 COMPLETE, WAITING_CUSTOMER = 5, 7  # the stand-in's picklist values
 

@@ -1,8 +1,8 @@
 """The local index of Autotask phone numbers: free text in, E.164 out, and who a caller is."""
 
-from app.autotask import phones
-from app.autotask.phones import PhoneMatch
-from tests.conftest import autotask_settings
+from app.directory import autotask_phones as phones
+from app.directory.autotask_phones import PhoneMatch
+from tests.helpers import autotask_settings
 
 
 def test_free_text_numbers_are_matched_to_their_contact_and_company(app, standin):

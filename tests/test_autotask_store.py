@@ -6,14 +6,16 @@ import time
 import pytest
 from sqlalchemy import select
 
-from app.autotask import phones, sync
 from app.autotask.client import AutotaskClient
 from app.autotask.errors import AutotaskConfigError
-from app.autotask.store import AutotaskTicketStore
+from app.directory import autotask_phones as phones
 from app.extensions import db
 from app.models import AutotaskTicket, Survey, SyncState, Ticket
-from app.tickets import SqlTicketStore, ticket_store
-from tests.conftest import autotask_settings, run_jobs
+from app.tickets import ticket_store
+from app.tickets.autotask import sync
+from app.tickets.autotask.store import AutotaskTicketStore
+from app.tickets.sql import SqlTicketStore
+from tests.helpers import autotask_settings, run_jobs
 
 CALLER = "+32470123456"
 

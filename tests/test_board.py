@@ -7,13 +7,15 @@ from datetime import timedelta
 
 import pytest
 
-from app import board, figures
+from app import clock
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Callback, CallbackAttempt, Survey, Technician, Ticket, utcnow
+from app.models import Callback, CallbackAttempt, Survey, Technician, Ticket
 from app.tickets import ticket_store
+from app.web import board
 from callbacks import urgent
 from callbacks.queue import queue_callback
-from tests.conftest import add_contact, add_technician, add_user, csrf_token_of, log_in
+from tests.helpers import add_contact, add_technician, add_user, csrf_token_of, log_in
 
 
 @pytest.fixture
@@ -207,7 +209,7 @@ def test_figures_show_todays_csat_from_the_surveys(manager):
 
 def test_figures_count_todays_callbacks_by_outcome(manager, monkeypatch):
     # The board's clock stands at noon on the desk's day, so "20 minutes ago" is today at any hour the test runs.
-    now = figures.day_start() + timedelta(hours=12)
+    now = clock.day_start() + timedelta(hours=12)
     monkeypatch.setattr(board, "utcnow", lambda: now)
     jan = add_technician("Jan Janssens", "+32470000001")
     done = new_callback("+32470000011", priority=2, minutes_ago=20, now=now)

@@ -2,10 +2,11 @@
 
 from datetime import datetime, timedelta
 
-from app.charts import distribution_chart, queue_chart
+from app.clock import day_start
 from app.extensions import db
-from app.figures import day_start, distribution, nearest_rank, per_priority, queue_length_series
 from app.models import Callback, Ticket
+from app.web.charts import distribution_chart, queue_chart
+from app.web.figures import distribution, nearest_rank, per_priority, queue_length_series
 
 
 def test_p90_is_the_nearest_rank():

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.figures import day_figures
 from app.models import Call, CallOutcome
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
+from app.web.figures import day_figures
 from callbacks.queue import queue_callback
 from emulator import APP_ERROR_MESSAGE, Phone
-from tests.conftest import add_contact, add_technician, add_user, log_in, run_jobs
+from tests.helpers import add_contact, add_technician, add_user, log_in, run_jobs
 
 CALLER = "+32470123456"
 

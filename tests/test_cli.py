@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Callback, Technician
-from tests.conftest import add_technician
+from tests.helpers import add_technician
 
 
 def queue_json(runner) -> dict:

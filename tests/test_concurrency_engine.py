@@ -33,25 +33,25 @@ from sqlalchemy import exists, func, select
 
 from app.extensions import db
 from app.models import (
+    AttemptOutcome,
     AttemptStatus,
     Callback,
     CallbackAttempt,
     CallbackStatus,
-    Outcome,
     Technician,
     TechnicianState,
     TicketNote,
 )
 from app.queueing import QUEUES
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
 from callbacks import manage, technicians, triggers
 from callbacks.queue import queue_callback
 from emulator import APP_ERROR_MESSAGE, CallRecord, Phone, TwilioEmulator
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, REDIS_URL, build_app, empty_tables, free_port
+from tests.helpers import ACCOUNT_SID, AUTH_TOKEN, build_app, empty_tables, free_port, redis_url
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 FINAL = {CallbackStatus.COMPLETED, CallbackStatus.UNREACHABLE, CallbackStatus.CANCELLED}
-CUSTOMER_OUTCOMES = {Outcome.CONNECTED, Outcome.NO_ANSWER, Outcome.BUSY, Outcome.FAILED}
+CUSTOMER_OUTCOMES = {AttemptOutcome.CONNECTED, AttemptOutcome.NO_ANSWER, AttemptOutcome.BUSY, AttemptOutcome.FAILED}
 LANGUAGES = ("nl", "fr", "en")
 #: Settings of every process of the rig: fast retries and sweeps so a run takes a minute, not hours.
 RIG_SETTINGS = {
@@ -107,7 +107,7 @@ class Rig:
     def start_worker(self, queues: tuple[str, ...] = QUEUES) -> subprocess.Popen:
         """An RQ worker that runs jobs in its own process (the Procfile's worker)."""
         name = f"worker-{len(self.workers)}"
-        options = ("--url", REDIS_URL, "--worker-class", "rq.worker.SimpleWorker", "--with-scheduler")
+        options = ("--url", redis_url(), "--worker-class", "rq.worker.SimpleWorker", "--with-scheduler")
         worker = self.spawn(name, "-m", "rq.cli", "worker", *options, "--name", f"{name}-{os.getpid()}", *queues)
         self.workers.append(worker)
         return worker
@@ -177,7 +177,7 @@ def running_rig(
         wait_for_port(port)
         for _ in range(workers):
             rig.start_worker(queues)
-        rig.others.append(rig.spawn("cron", "-m", "rq.cli", "cron", "--url", REDIS_URL, "callbacks.cron"))
+        rig.others.append(rig.spawn("cron", "-m", "rq.cli", "cron", "--url", redis_url(), "callbacks.cron"))
         with app.app_context():
             yield rig
             db.session.remove()
@@ -276,7 +276,7 @@ class Manager:
         if not open_ids:
             return
         try:
-            manage.cancel(self.rng.choice(open_ids))
+            manage.cancel(self.rng.choice(open_ids), by="the storm")
             self.cancels += 1
         except manage.Refused as refusal:
             self.refusals[refusal.status] += 1
@@ -338,7 +338,7 @@ def check_the_outcome(rig: Rig, callback_ids: list[int]) -> dict[str, object]:
     for callback in callbacks:
         tries = per_callback[callback.id]
         customer_calls = [a for a in tries if a.outcome in CUSTOMER_OUTCOMES]
-        connected = [a for a in tries if a.outcome == Outcome.CONNECTED]
+        connected = [a for a in tries if a.outcome == AttemptOutcome.CONNECTED]
         assert callback.attempts == len(customer_calls), callback.id
         if callback.status == CallbackStatus.COMPLETED:
             assert len(connected) == 1 and tries[-1] is connected[0], callback.id
@@ -358,7 +358,7 @@ def check_the_outcome(rig: Rig, callback_ids: list[int]) -> dict[str, object]:
     errors = [error for call in rig.emulator.calls.values() for error in call.errors]
     assert errors == []
     assert not any(APP_ERROR_MESSAGE in line for call in rig.emulator.calls.values() for line in call.heard)
-    connection = Redis.from_url(REDIS_URL)
+    connection = Redis.from_url(redis_url())
     failed = {name: FailedJobRegistry(queue=Queue(name, connection=connection)).get_job_ids() for name in QUEUES}
     assert failed == {name: [] for name in QUEUES}
     gaps = [

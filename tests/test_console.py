@@ -5,11 +5,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Callback, CallbackAttempt, Technician, Ticket, utcnow
+from app.models import Callback, CallbackAttempt, Technician, Ticket
 from app.tickets import ticket_store
 from callbacks.queue import queue_callback
-from tests.conftest import add_contact, add_technician, add_user, csrf_token_of, log_in
+from tests.helpers import add_contact, add_technician, add_user, csrf_token_of, log_in
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app import create_app
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Callback, CallbackAttempt, Technician, utcnow
-from app.tickets import SqlTicketStore
+from app.models import Callback, CallbackAttempt, Technician
+from app.tickets.sql import SqlTicketStore
 from callbacks import dispatch as dispatching
-from callbacks.dispatch import claim_next
 from callbacks.queue import queue_callback
-from tests.conftest import add_technician
+from tests.helpers import add_technician, claim_next
 
 
 def queue_many(count: int, priority_of=lambda i: 1 + i % 4) -> list[Callback]:

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Call, Callback, CallbackAttempt, Technician, Ticket
 from callbacks.reconciler import reconcile
 from emulator import APP_ERROR_MESSAGE, Phone
-from tests.conftest import add_contact, add_technician
+from tests.helpers import add_contact, add_technician
 
 CUSTOMER = "+32470123456"
 JAN = "+32470000001"

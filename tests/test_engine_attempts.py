@@ -10,11 +10,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Callback, CallbackAttempt
 from app.queueing import redis_connection
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
 from callbacks import attempts, jobs, notices, triggers
-from callbacks.dispatch import claim_next
 from callbacks.queue import queue_callback
-from tests.conftest import add_contact, add_technician, run_jobs
+from tests.helpers import add_contact, add_technician, claim_next, run_jobs
 
 MOBILE = "+32470123456"
 LANDLINE = "+3232000001"
@@ -93,7 +92,7 @@ def test_a_customer_we_cannot_write_to_gets_a_note_that_says_so(app):
 
 def test_the_notice_goes_once_however_often_it_is_asked_for(desk):
     callback = last_attempt_fails(desk.app, MOBILE)
-    assert triggers.send_unreachable_notice(callback.id)  # a second request while the first is queued
+    assert triggers.queue_unreachable_notice(callback.id)  # a second request while the first is queued
     assert len(Queue("notify", connection=redis_connection()).get_job_ids()) == 1
     desk.run_jobs()
     assert jobs.send_unreachable_notice(callback.id) is None  # a replayed job

@@ -6,14 +6,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Callback, utcnow
+from app.models import Callback
 from app.sql import is_postgresql
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
 from callbacks import lifecycle
-from callbacks.dispatch import claim_next
 from callbacks.queue import position, queue_callback, waiting
-from tests.conftest import add_technician
+from tests.helpers import add_technician, claim_next
 
 
 def queued(number: str, priority: int, minutes_ago: float = 0, language: str = "en") -> Callback:

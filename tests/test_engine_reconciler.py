@@ -7,15 +7,15 @@ from rq.cron import CronScheduler
 from rq.job import Job
 from sqlalchemy import select
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Callback, CallbackAttempt, Technician, utcnow
+from app.models import Callback, CallbackAttempt, Technician
 from app.queueing import redis_connection
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
 from callbacks import attempts, triggers
-from callbacks.dispatch import claim_next
 from callbacks.queue import queue_callback
 from callbacks.reconciler import reconcile
-from tests.conftest import add_technician
+from tests.helpers import add_technician, claim_next
 
 CUSTOMER = "+32470123456"
 NO_PROVIDER = "http://127.0.0.1:1"
@@ -134,7 +134,11 @@ def test_the_sweep_works_with_redis_down(app):
 
 def test_the_cron_process_sweeps_every_reconcile_seconds(app, monkeypatch):
     monkeypatch.setenv("RECONCILE_SECONDS", "7")
+    monkeypatch.setenv("TICKET_STORE", "autotask")
     scheduler = CronScheduler(connection=redis_connection())
     scheduler.load_config_from_file("callbacks.cron")
-    [job] = scheduler.get_jobs()
-    assert (job.func.__name__, job.interval, job.queue_name) == ("reconcile", 7, "dispatch")
+    jobs = {f"{j.func.__module__}.{j.func.__name__}": (j.interval, j.queue_name) for j in scheduler.get_jobs()}
+    assert jobs["callbacks.jobs.reconcile"] == (7, "dispatch")
+    # The rest of the desk's sweeps are jobs of their own, never steps of the reconciler.
+    assert jobs["app.surveys.resend_job"] == (60, "notify")
+    assert jobs["app.tickets.autotask.sync.sweep_job"] == (7, "notify")

@@ -5,13 +5,13 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, Technician, UrgentTransfer
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
 from callbacks.dispatch import dispatch
 from callbacks.queue import queue_callback
 from callbacks.reconciler import reconcile
 from emulator import Phone
 from emulator.webhooks import Webhooks
-from tests.conftest import add_contact, add_technician
+from tests.helpers import add_contact, add_technician
 
 CUSTOMER = "+32470123456"
 TECHNICIAN = "+32471000001"

@@ -7,15 +7,15 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Callback, CallbackAttempt, Outcome, Technician, utcnow
+from app.models import AttemptOutcome, Callback, CallbackAttempt, Technician
 from app.queueing import redis_connection
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
 from callbacks import attempts, jobs, technicians
-from callbacks.dispatch import claim_next
 from callbacks.queue import queue_callback
 from emulator import Phone
-from tests.conftest import add_technician
+from tests.helpers import add_technician, claim_next
 
 CUSTOMER = "+32470123456"
 JAN = "+32471000001"
@@ -51,8 +51,8 @@ def test_a_skip_hands_the_callback_to_the_next_technician_at_once_and_is_no_atte
         desk.emulator.wait_idle(timeout=15)
     tries = db.session.scalars(select(CallbackAttempt).order_by(CallbackAttempt.id)).all()
     assert [(a.technician_id, a.outcome) for a in tries] == [
-        (jan.id, Outcome.TECHNICIAN_SKIPPED),
-        (marie.id, Outcome.CONNECTED),
+        (jan.id, AttemptOutcome.TECHNICIAN_SKIPPED),
+        (marie.id, AttemptOutcome.CONNECTED),
     ]
     assert (fresh(Callback, callback.id).status, fresh(Callback, callback.id).attempts) == ("completed", 1)
     assert fresh(Technician, jan.id).state == "available"
@@ -62,13 +62,13 @@ def test_a_callback_is_not_offered_again_to_the_technician_who_skipped_it(app):
     jan = add_technician("Jan", JAN)
     skipped = waiting_callback(priority=1)
     offer = claim_next()
-    assert attempts.technician_declined(offer, Outcome.TECHNICIAN_SKIPPED)
+    assert attempts.technician_declined(offer, AttemptOutcome.TECHNICIAN_SKIPPED)
     # Jan is the only one free: he gets the next caller, the skipped one waits for a colleague.
     other = waiting_callback("+32470999999", priority=4)
     assert claim_next().callback_id == other.id
     assert fresh(Callback, skipped.id).status == "waiting"
     second = db.session.scalars(select(CallbackAttempt).where(CallbackAttempt.callback_id == other.id)).one()
-    assert attempts.technician_declined(second, Outcome.TECHNICIAN_SKIPPED)
+    assert attempts.technician_declined(second, AttemptOutcome.TECHNICIAN_SKIPPED)
     assert claim_next() is None
     marie = add_technician("Marie", MARIE)
     assert claim_next().technician_id == marie.id
@@ -80,9 +80,9 @@ def test_a_callback_is_not_offered_again_to_the_technician_who_skipped_it(app):
 def test_two_missed_offers_in_a_row_set_a_technician_away(app):
     jan = add_technician("Jan", JAN)
     waiting_callback()
-    assert attempts.technician_declined(claim_next(), Outcome.TECHNICIAN_MISSED)
+    assert attempts.technician_declined(claim_next(), AttemptOutcome.TECHNICIAN_MISSED)
     assert (fresh(Technician, jan.id).state, fresh(Technician, jan.id).missed_offers) == ("available", 1)
-    assert attempts.technician_declined(claim_next(), Outcome.TECHNICIAN_MISSED)
+    assert attempts.technician_declined(claim_next(), AttemptOutcome.TECHNICIAN_MISSED)
     assert (fresh(Technician, jan.id).state, fresh(Technician, jan.id).missed_offers) == ("away", 2)
     assert claim_next() is None
 
@@ -91,10 +91,10 @@ def test_a_skip_or_an_accept_ends_the_run_of_misses(app):
     jan = add_technician("Jan", JAN)
     app.config["SKIP_COOLDOWN_SECONDS"] = 0
     waiting_callback()
-    assert attempts.technician_declined(claim_next(), Outcome.TECHNICIAN_MISSED)
-    assert attempts.technician_declined(claim_next(), Outcome.TECHNICIAN_SKIPPED)
+    assert attempts.technician_declined(claim_next(), AttemptOutcome.TECHNICIAN_MISSED)
+    assert attempts.technician_declined(claim_next(), AttemptOutcome.TECHNICIAN_SKIPPED)
     assert fresh(Technician, jan.id).missed_offers == 0
-    assert attempts.technician_declined(claim_next(), Outcome.TECHNICIAN_MISSED)
+    assert attempts.technician_declined(claim_next(), AttemptOutcome.TECHNICIAN_MISSED)
     assert fresh(Technician, jan.id).missed_offers == 1
     assert attempts.accept(claim_next())
     assert (fresh(Technician, jan.id).state, fresh(Technician, jan.id).missed_offers) == ("on_call", 0)
@@ -127,7 +127,7 @@ def test_the_wrap_up_timer_makes_the_technician_available_and_dispatches(app):
     jobs.end_wrap_up(jan.id)
     # It dispatched: Jan was offered the next caller (the ring failed here, so the offer was undone).
     offered = db.session.scalars(select(CallbackAttempt).where(CallbackAttempt.callback_id == next_caller.id)).one()
-    assert (offered.technician_id, offered.outcome) == (jan.id, Outcome.NOT_RUNG)
+    assert (offered.technician_id, offered.outcome) == (jan.id, AttemptOutcome.NOT_RUNG)
     assert fresh(Technician, jan.id).state == "available"
 
 

@@ -19,9 +19,10 @@ from redis import Redis
 from rq import Worker
 from sqlalchemy import func, select
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus, Technician, TechnicianState, utcnow
-from tests.conftest import REDIS_URL
+from app.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus, Technician, TechnicianState
+from tests.helpers import redis_url
 from tests.test_concurrency_engine import (
     Manager,
     Rig,
@@ -93,7 +94,7 @@ def wait_for(condition, timeout: float, what: str):
 def busy_worker(rig: Rig) -> int | None:
     """The pid of our worker that is in a job right now."""
     ours = {worker.pid for worker in rig.workers if worker.poll() is None}
-    for worker in Worker.all(connection=Redis.from_url(REDIS_URL)):
+    for worker in Worker.all(connection=Redis.from_url(redis_url())):
         if worker.pid in ours and worker.get_current_job() is not None:
             return worker.pid
     return None
@@ -155,7 +156,7 @@ def test_a_redis_flushed_mid_run_loses_nothing(monkeypatch, migrated, tmp_path, 
         # Mid-run: retries scheduled, dispatch triggers in flight, notices queued and not sent.
         wait_for(unsent_mobile_notice, timeout=90, what="unreachable mobile customer not told yet")
         fault = utcnow()
-        Redis.from_url(REDIS_URL).flushdb()
+        Redis.from_url(redis_url()).flushdb()
         rig.start_worker()  # now the notify queue is served too
         took = wait_until_back_on_track(rig, fault, manager)
         run_until_all_final(rig, manager, timeout=120)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Call, Callback, Ticket
 from callbacks.queue import position
-from tests.conftest import add_contact
+from tests.helpers import add_contact
 
 SID = "CA" + "a" * 32
 

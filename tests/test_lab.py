@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.conftest import add_contact, add_technician, add_user, build_app, csrf_token_of, empty_tables, log_in
+from tests.helpers import add_contact, add_technician, add_user, build_app, csrf_token_of, empty_tables, log_in
 
 CUSTOMER = "+32470123456"
 JAN = "+32470000001"

@@ -7,16 +7,16 @@ from prometheus_client.parser import text_string_to_metric_families
 from rq import Queue, Worker
 from rq.cron import CronScheduler
 
-from app import monitoring
-from app.accounts import new_token
+from app.clock import day_start
 from app.extensions import db
-from app.figures import day_start
 from app.models import Call, Callback, CallOutcome, Role
 from app.queueing import redis_connection
 from app.tickets import ticket_store
+from app.web import monitoring
+from app.web.accounts import new_token
 from callbacks import rescue
 from callbacks.queue import queue_callback
-from tests.conftest import add_technician, add_user, build_app
+from tests.helpers import add_technician, add_user, build_app
 from tests.test_unavailable import database_down
 
 

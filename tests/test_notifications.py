@@ -6,14 +6,12 @@ from rq.registry import ScheduledJobRegistry
 from app import notifications, telephony
 from app.queueing import queue
 from emulator.records import new_sid, rfc2822, utcnow
-from tests.conftest import run_jobs
 
 MOBILE = "+32470123456"
 
 
-def test_a_queued_mail_is_delivered_over_smtp_with_text_and_html(app, mailbox):
-    assert notifications.queue_mail("an@deklok.example", "We tried to reach you", "Plain body", "<p>HTML body</p>")
-    run_jobs(app)
+def test_a_mail_is_delivered_over_smtp_with_text_and_html(app, mailbox):
+    notifications.send_mail("an@deklok.example", "We tried to reach you", "Plain body", "<p>HTML body</p>")
     [message] = mailbox.messages
     assert message["To"] == "an@deklok.example" and message["Subject"] == "We tried to reach you"
     assert message.get_body(("plain",)).get_content().strip() == "Plain body"
@@ -33,10 +31,10 @@ def test_no_sms_is_queued_for_a_landline(app, redis):
     assert redis.llen("rq:queue:notify") == 0
 
 
-def test_a_failed_send_is_retried_later(app, redis):
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=1)
-    notifications.queue_mail("an@deklok.example", "s", "t")
-    run_jobs(app)
+def test_a_failed_send_is_retried_later(desk, redis):
+    desk.emulator.fail_rest = 500
+    assert notifications.queue_text(MOBILE, "Ticket T20261127.0001")
+    desk.run_jobs()
     assert redis.zcard("rq:scheduled:notify") == 1  # failed once, scheduled for a retry
 
 

@@ -2,7 +2,7 @@ from datetime import datetime
 
 import pytest
 
-from app import opening_hours
+from app import clock, opening_hours
 from app.opening_hours import parse_hours
 
 # Naive UTC moments; Brussels is UTC+1 in winter.
@@ -35,7 +35,7 @@ def test_after_friday_closing_the_next_opening_is_monday_morning(desk_hours):
     assert not opening_hours.is_open(FRIDAY_EVENING)
     opening = opening_hours.next_opening(FRIDAY_EVENING)
     assert (opening.weekday(), opening.hour, opening.minute) == (0, 8, 0)
-    assert opening_hours.as_utc(opening) == datetime(2026, 11, 30, 7, 0)
+    assert clock.as_utc(opening) == datetime(2026, 11, 30, 7, 0)
 
 
 def test_belgian_public_holidays_are_closed(desk_hours):

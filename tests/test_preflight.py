@@ -9,7 +9,7 @@ from rq.cron import CronScheduler
 
 from app import preflight
 from app.queueing import QUEUES, redis_connection
-from tests.conftest import add_technician, build_app, free_port
+from tests.helpers import add_technician, build_app, free_port
 
 SECRET = "s" * 48
 

@@ -4,15 +4,15 @@ from datetime import UTC, datetime, timedelta
 
 from rq.registry import ScheduledJobRegistry
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Callback, CallbackAttempt, Technician, utcnow
+from app.models import Callback, CallbackAttempt, Technician
 from app.queueing import queue, redis_connection
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
 from callbacks import attempts, technicians
-from callbacks.dispatch import claim_next
 from callbacks.queue import queue_callback
 from callbacks.reconciler import reconcile
-from tests.conftest import add_technician
+from tests.helpers import add_technician, claim_next
 
 
 def waiting_callback(number: str = "+32470123456") -> Callback:

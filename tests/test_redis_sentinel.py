@@ -24,7 +24,7 @@ from app.extensions import db
 from app.models import Callback, CallbackAttempt
 from app.redis_url import RedisUrlError, connect, redacted, rq_cli_settings, sentinel_target
 from emulator import APP_ERROR_MESSAGE, Phone
-from tests.conftest import add_technician, build_app, free_port
+from tests.helpers import add_technician, build_app, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 MASTER_NAME = "desk"

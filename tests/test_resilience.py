@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Callback, Ticket
 from callbacks import jobs
 from callbacks.reconciler import reconcile
-from tests.conftest import SignedClient, build_app, run_jobs
+from tests.helpers import SignedClient, build_app, run_jobs
 
 DEAD_DATABASES = ["postgresql+psycopg://127.0.0.1:1/gone", "sqlite:////nonexistent/directory/desk.db"]
 SID = "CA" + "d" * 32

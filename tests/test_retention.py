@@ -10,8 +10,9 @@ import requests
 from sqlalchemy import select
 
 from app import preflight, retention
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Call, Callback, Ticket, UrgentStatus, UrgentTransfer, utcnow
+from app.models import Call, Callback, Ticket, UrgentStatus, UrgentTransfer
 from app.tickets import ticket_store
 from callbacks.queue import queue_callback
 

@@ -9,10 +9,11 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from app import surveys
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Call, Company, Contact, Survey, SurveyState, utcnow
+from app.models import Call, Company, Contact, Survey, SurveyState
 from app.tickets import ticket_store
-from tests.conftest import autotask_settings, run_jobs
+from tests.helpers import autotask_settings, run_jobs
 
 
 def closed_ticket(language: str | None = "nl", email: str | None = "an@deklok.example", **fields):
@@ -202,7 +203,7 @@ def test_an_autotask_ticket_surveys_its_autotask_contact(app, standin, mailbox):
     app.config.update(autotask_settings(standin))
     company = standin.add_company("Transports Lemaire", phone="02 555 12 12")
     standin.add_contact(company, "Luc", "Lemaire", email="luc@lemaire.example", mobile="0475 98 76 54")
-    from app.autotask import phones
+    from app.directory import autotask_phones as phones
 
     phones.refresh()
     ticket = ticket_store().create(title="VPN", priority=3, caller_phone="+32475987654")
@@ -215,7 +216,7 @@ def test_an_autotask_ticket_surveys_its_autotask_contact(app, standin, mailbox):
 
 def test_autotask_down_while_sending_puts_the_survey_back_in_the_queue(app, standin, mailbox):
     app.config.update(autotask_settings(standin))
-    from app.autotask import phones
+    from app.directory import autotask_phones as phones
 
     company = standin.add_company("Transports Lemaire")
     standin.add_contact(company, "Luc", "Lemaire", email="luc@lemaire.example", mobile="0475 98 76 54")

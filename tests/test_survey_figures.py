@@ -5,11 +5,12 @@ from datetime import timedelta
 
 import pytest
 
-from app.accounts import new_token
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Contact, utcnow
+from app.models import Contact
 from app.tickets import ticket_store
-from tests.conftest import add_technician, add_user, log_in, run_jobs
+from app.web.accounts import new_token
+from tests.helpers import add_technician, add_user, log_in, run_jobs
 
 
 def rate(app, client, mailbox, rating: int | None) -> None:

@@ -5,9 +5,11 @@ from datetime import datetime, timedelta
 import pytest
 from flask import current_app
 
-from app import contracts
+from app.clock import utcnow
+from app.directory import contracts
 from app.extensions import db
 from app.models import (
+    AttemptOutcome,
     AttemptStatus,
     AutotaskTicket,
     Callback,
@@ -15,16 +17,14 @@ from app.models import (
     CallbackStatus,
     Company,
     Contact,
-    Outcome,
     TechnicianState,
     Ticket,
     UrgentStatus,
     UrgentTransfer,
-    utcnow,
 )
-from app.tickets import ticket_store
+from app.tickets import onsite, ticket_store
 from callbacks import attempts, urgent
-from tests.conftest import add_technician, autotask_settings, run_jobs
+from tests.helpers import add_technician, autotask_settings, run_jobs
 
 CALLER = "+32470123456"
 
@@ -106,8 +106,8 @@ def being_offered(ticket: Ticket) -> CallbackAttempt:
 @pytest.mark.parametrize(
     ("outcome", "expected"),
     [
-        (Outcome.TECHNICIAN_MISSED, "Callback offered to Jan Janssens: missed."),
-        (Outcome.TECHNICIAN_SKIPPED, "Callback offered to Jan Janssens: skipped."),
+        (AttemptOutcome.TECHNICIAN_MISSED, "Callback offered to Jan Janssens: missed."),
+        (AttemptOutcome.TECHNICIAN_SKIPPED, "Callback offered to Jan Janssens: skipped."),
     ],
 )
 def test_an_offer_the_technician_missed_or_skipped_is_noted(app, store_kind, outcome, expected):
@@ -181,7 +181,7 @@ TOMORROW_9 = (utcnow() + timedelta(days=1)).replace(hour=9, minute=0, second=0, 
 @pytest.mark.parametrize("contract", ["wise", "magic"])
 def test_an_included_on_site_visit_is_noted(app, store_kind, contract):
     ticket = ticket_for(contract)
-    note = contracts.plan_onsite_visit(ticket, TOMORROW_9, "Tom Claes")
+    note = onsite.plan_onsite_visit(ticket, TOMORROW_9, "Tom Claes")
     name = contract.capitalize()
     assert note.body.startswith("On-site visit planned on ")
     assert note.body.endswith(f"by Tom Claes: included in the {name} contract, at no cost.")
@@ -193,10 +193,10 @@ def test_an_included_on_site_visit_is_noted(app, store_kind, contract):
 @pytest.mark.parametrize(("contract", "described"), [("basic", "the Basic contract"), ("none", "no contract")])
 def test_a_visit_outside_the_contract_is_refused_until_confirmed_as_billable(app, store_kind, contract, described):
     ticket = ticket_for(contract)
-    with pytest.raises(contracts.OnsiteNotIncluded, match="billable"):
-        contracts.plan_onsite_visit(ticket, TOMORROW_9, "Tom Claes")
+    with pytest.raises(onsite.OnsiteNotIncluded, match="billable"):
+        onsite.plan_onsite_visit(ticket, TOMORROW_9, "Tom Claes")
     assert local_notes(ticket) == []
-    note = contracts.plan_onsite_visit(ticket, TOMORROW_9, "Tom Claes", billable=True)
+    note = onsite.plan_onsite_visit(ticket, TOMORROW_9, "Tom Claes", billable=True)
     assert note.body.endswith(f"by Tom Claes: billable, not included ({described}).")
     if store_kind is not None:
         assert remote_notes(store_kind, ticket) == [note.body]
@@ -205,16 +205,16 @@ def test_a_visit_outside_the_contract_is_refused_until_confirmed_as_billable(app
 def test_the_note_shows_brussels_time(app):
     ticket = ticket_for("wise")
     when = datetime(2099, 7, 1, 7, 30)  # 09:30 in Brussels (summer time)
-    note = contracts.plan_onsite_visit(ticket, when, "Tom Claes")
+    note = onsite.plan_onsite_visit(ticket, when, "Tom Claes")
     assert "on Wed 01 Jul 2099 09:30 by Tom Claes" in note.body
 
 
 def test_a_visit_needs_a_technician_and_a_time_to_come(app):
     ticket = ticket_for("magic")
     with pytest.raises(ValueError, match="which technician"):
-        contracts.plan_onsite_visit(ticket, TOMORROW_9, "  ")
+        onsite.plan_onsite_visit(ticket, TOMORROW_9, "  ")
     with pytest.raises(ValueError, match="time still to come"):
-        contracts.plan_onsite_visit(ticket, utcnow() - timedelta(hours=1), "Tom Claes")
+        onsite.plan_onsite_visit(ticket, utcnow() - timedelta(hours=1), "Tom Claes")
     assert local_notes(ticket) == []
 
 

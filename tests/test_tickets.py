@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Ticket
-from app.tickets import SqlTicketStore, next_ticket_number
+from app.tickets.sql import SqlTicketStore, next_ticket_number
 
 
 def test_numbers_follow_the_brussels_date_and_a_daily_counter(app):

@@ -11,12 +11,13 @@ import pytest
 from flask import g
 from sqlalchemy import event, select
 
-from app import board, surveys
-from app.accounts import new_token
+from app import surveys
 from app.extensions import db
 from app.models import Survey, Technician
-from app.openapi import document
-from tests.conftest import add_technician, add_user, csrf_token_of, log_in
+from app.web import board
+from app.web.accounts import new_token
+from app.web.openapi import document
+from tests.helpers import add_technician, add_user, csrf_token_of, log_in
 from tests.test_survey import closed_ticket
 
 

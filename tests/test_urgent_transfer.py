@@ -11,12 +11,12 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, Technician, Ticket, UrgentTransfer
 from app.opening_hours import parse_hours
-from app.tickets import SqlTicketStore
+from app.tickets.sql import SqlTicketStore
 from callbacks import urgent
 from callbacks.dispatch import dispatch
 from callbacks.queue import position, queue_callback
 from emulator import APP_ERROR_MESSAGE, Phone
-from tests.conftest import add_contact, add_technician
+from tests.helpers import add_contact, add_technician
 
 CALLER = "+32470123456"
 JAN, MARIE, ONCALL = "+32470000001", "+32470000002", "+32470999999"

@@ -1,12 +1,7 @@
-"""Autotask PSA as the desk's ticketing system (``TICKET_STORE=autotask``).
+"""The Autotask PSA REST API, as the desk's ticket store and directory use it.
 
-``client`` speaks the REST API (zone discovery, the three headers, errors as exceptions),
-``picklists`` maps the desk's statuses and priorities to the instance's values by label,
-``phones`` keeps the local index of Autotask phone numbers, ``store`` is the ticket store,
-and ``sync`` pushes what Autotask has not confirmed yet. ``sync_pending()`` is the sweep
-the cron reconciler runs.
+``client`` speaks the REST API (zone discovery, the three headers, errors as
+exceptions) and ``picklists`` maps the desk's statuses and priorities to the
+instance's values by label. The ticket store built on it is app/tickets/autotask/,
+the phone index of its contacts app/directory/autotask_phones.py.
 """
-
-from app.autotask.sync import sync_pending
-
-__all__ = ["sync_pending"]

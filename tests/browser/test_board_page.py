@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Callback
 from emulator import Phone
 from tests.browser.conftest import log_in, screenshot
-from tests.conftest import add_contact, add_technician, add_user
+from tests.helpers import add_contact, add_technician, add_user
 from tests.test_unavailable import database_down
 
 CUSTOMER = "+32470123456"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Callback, CallbackAttempt
 from tests.browser.conftest import log_in, screenshot
-from tests.conftest import add_contact, add_technician, add_user
+from tests.helpers import add_contact, add_technician, add_user
 
 CUSTOMER = "+32470123456"
 JAN = "+32470000001"

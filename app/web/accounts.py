@@ -1,0 +1,90 @@
+"""User accounts: passwords, API tokens, and the ``flask users`` commands.
+
+Passwords are stored as werkzeug hashes. An API token is a random string shown
+once; only its SHA-256 is stored, so a leaked database does not leak tokens, and
+a lookup by hash is a plain indexed equality.
+"""
+
+import hashlib
+import re
+import secrets
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models import Role, Technician, User
+
+#: The password of every demo account `flask seed-demo` creates (documented in docs/board.md).
+DEMO_PASSWORD = "callback-desk"
+MIN_PASSWORD_LENGTH = 8
+USERNAME = re.compile(r"[a-z0-9._-]{1,80}")
+
+
+def add_user(username: str, password: str, role: str, technician: Technician | None = None) -> User:
+    """Create an account; a technician account must name its technician, a manager's must not."""
+    role = Role(role)
+    username = username.strip().lower()
+    if not USERNAME.fullmatch(username):
+        raise ValueError("a user name is 1 to 80 letters, digits, dots, dashes or underscores")
+    if (role is Role.TECHNICIAN) != (technician is not None):
+        raise ValueError("a technician account needs a technician; a manager account has none")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if find_user(username) is not None:
+        raise ValueError(f"user {username!r} already exists")
+    user = User(
+        username=username,
+        password_hash=generate_password_hash(password),
+        role=role,
+        technician_id=technician.id if technician else None,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def find_user(username: str) -> User | None:
+    return db.session.scalars(select(User).where(User.username == username.strip().lower())).first()
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The user with this name and password, or None (same answer for a wrong name or password)."""
+    user = find_user(username)
+    if user is None or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token(user: User) -> str:
+    """Give the user a fresh API token (the previous one stops working) and return it."""
+    token = secrets.token_urlsafe(32)
+    user.token_hash = _token_hash(token)
+    db.session.commit()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    if not token:
+        return None
+    return db.session.scalars(select(User).where(User.token_hash == _token_hash(token))).first()
+
+
+def seed_demo_accounts() -> list[str]:
+    """A manager and one account per technician, all with the demo password; returns the names added."""
+    added = []
+    if find_user("manager") is None:
+        add_user("manager", DEMO_PASSWORD, Role.MANAGER)
+        added.append("manager")
+    linked = set(db.session.scalars(select(User.technician_id).where(User.technician_id.is_not(None))))
+    for technician in db.session.scalars(select(Technician).order_by(Technician.id)):
+        username = technician.name.split()[0].lower()
+        if technician.id in linked or find_user(username) is not None:
+            continue
+        add_user(username, DEMO_PASSWORD, Role.TECHNICIAN, technician)
+        added.append(username)
+    return added

@@ -1,0 +1,34 @@
+"""The pages' language (flask-babel): English in the templates, Dutch and French from the catalogs.
+
+Catalogs live in app/web/translations/<language>/LC_MESSAGES/messages.po; `make messages`
+extracts the strings marked with ``_()`` from the code and templates and updates them, and
+the Makefile compiles them before the desk runs or is tested. The language of a page is the
+signed-in person's, else the browser's (``Accept-Language``), else ``DEFAULT_LANGUAGE``.
+Dates and times are shown on the desk's clock (Europe/Brussels).
+"""
+
+from flask import Flask, current_app, g, request
+from flask_babel import Babel, get_locale
+
+from app.clock import DESK_TIMEZONE
+from app.messages import LANGUAGES
+
+babel = Babel()
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "web/translations")
+    babel.init_app(app, locale_selector=page_language, timezone_selector=lambda: DESK_TIMEZONE.key)
+    app.jinja_env.globals["get_locale"] = get_locale
+
+
+def page_language() -> str:
+    """The person's own language, else the browser's, else the desk's default.
+
+    Only a person already loaded for this request is asked (``g._login_user``, flask-login's):
+    an error page rendered with the database down must not need it.
+    """
+    chosen = getattr(g.get("_login_user"), "language", None)
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES) or current_app.config["DEFAULT_LANGUAGE"]

@@ -1,0 +1,59 @@
+"""The queue at a glance, as ``flask queue --json`` prints it and the API serves it (DESIGN §7)."""
+
+from sqlalchemy import or_, select
+
+from app import clock
+from app.extensions import db
+from app.models import OPEN_CALLBACK_STATUSES, Callback, Technician
+from callbacks import urgent
+from callbacks.queue import waiting
+
+
+def queue_snapshot() -> dict:
+    """Today's callbacks in every state (and older ones still open), all technicians and the
+    urgent calls in progress, as ``queue --json`` prints them."""
+    today = clock.day_start()
+    callbacks = db.session.scalars(
+        select(Callback)
+        .where(or_(Callback.queued_at >= today, Callback.status.in_(OPEN_CALLBACK_STATUSES)))
+        .order_by(Callback.priority, Callback.queued_at, Callback.id)
+    )
+    # One pass over the queue order gives every waiting callback its place.
+    places = {callback.id: place for place, callback in enumerate(waiting(), start=1)}
+    return {
+        "callbacks": [
+            {
+                "id": callback.id,
+                "status": callback.status,
+                "priority": callback.priority,
+                "phone": callback.phone,
+                "ticket_number": callback.ticket.number,
+                "position": places.get(callback.id),
+                "attempts": callback.attempts,
+                "language": callback.language,
+            }
+            for callback in callbacks
+        ],
+        "technicians": [
+            {
+                "id": technician.id,
+                "name": technician.name,
+                "phone": technician.phone,
+                "state": technician.state,
+                "languages": technician.languages.split(","),
+            }
+            for technician in db.session.scalars(select(Technician).order_by(Technician.id))
+        ],
+        "urgent_calls": [
+            {
+                "id": transfer.id,
+                "status": transfer.status,
+                "phone": transfer.phone,
+                "ticket_number": transfer.ticket.number,
+                "technician_id": transfer.technician_id,
+                "taken_by_oncall": transfer.taken_by_oncall,
+                "started_at": transfer.started_at.isoformat() + "Z",
+            }
+            for transfer in urgent.in_progress()
+        ],
+    }

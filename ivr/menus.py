@@ -1,0 +1,23 @@
+"""The main menu, or what a closed desk offers instead: where a call starts and where several steps lead back."""
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from app import opening_hours
+from app.directory.contracts import includes_out_of_hours
+from app.models import Call
+from ivr import catalog, problem
+from ivr.twiml import menu, speak
+
+
+def main_menu_or_closed(twiml: VoiceResponse, call: Call) -> VoiceResponse:
+    if not opening_hours.is_open():
+        return closed(twiml, call)
+    return menu(twiml, call.language, "main_menu", "ivr.main_menu")
+
+
+def closed(twiml: VoiceResponse, call: Call) -> VoiceResponse:
+    speak(twiml, call.language, "closed", when=catalog.spoken_when(call.language, opening_hours.next_opening()))
+    company = call.contact.company if call.contact else None
+    if company is not None and includes_out_of_hours(company.contract):
+        return menu(twiml, call.language, "closed_urgent_menu", "ivr.closed_menu")
+    return problem.ask_problem(twiml, call)
