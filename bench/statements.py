@@ -5,7 +5,7 @@
 
 Builds the desk with ``app.create_app()`` on a migrated schema of its own (a file on SQLite)
 and walks calls through the new-problem path of the IVR, each webhook signed and posted
-through Flask's test client as tests/conftest.py's ``SignedClient`` does. Printed per
+through Flask's test client as tests/helpers.py's ``SignedClient`` does. Printed per
 webhook: the database calls one call cost, in order (statements, the pool's pre-ping,
 COMMIT/ROLLBACK, and on PostgreSQL the BEGIN that psycopg sends as a command of its own:
 there each is a round trip to the server), the Redis commands, and the in-process time
