@@ -325,9 +325,10 @@ class Database:
     schema: str | None = None
 
     @classmethod
-    def create(cls, admin_url: str, workdir: Path) -> Database:
+    def create(cls, admin_url: str, workdir: Path, name: str = "bench") -> Database:
+        """``name`` tells apart the SQLite files of the apps a run serves side by side."""
         if not admin_url.startswith("postgresql"):
-            return cls(admin_url, f"sqlite:///{workdir / 'bench.db'}")
+            return cls(admin_url, f"sqlite:///{workdir / name}.db")
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         engine = sa.create_engine(admin_url)
         with engine.begin() as connection:
