@@ -78,5 +78,6 @@ def reconcile() -> dict[str, int]:
     # Due retries and freed technicians are served here even if every trigger was lost.
     done["offers_made"] = dispatch()
     # Quiet unless it moved something: every RECONCILE_SECONDS, a heartbeat would drown the events.
-    log.log(logging.INFO if any(done.values()) else logging.DEBUG, "reconciled: %s", done)
+    moved = ", ".join(f"{what.replace('_', ' ')} {count}" for what, count in done.items() if count)
+    log.log(logging.INFO if moved else logging.DEBUG, "reconciled: %s", moved or "nothing to do")
     return done
