@@ -29,12 +29,15 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask_migrate import upgrade
 from redis import Redis
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
 from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
 from autotask_standin import AutotaskStandIn
 from emulator import TwilioEmulator
+from tests import emulator_rig as rig
 from tests.helpers import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -222,3 +225,49 @@ def standin() -> Iterator[AutotaskStandIn]:
     standin = AutotaskStandIn(latency_seconds=(0.0, 0.0)).start()
     yield standin
     standin.stop()
+
+
+# -- the emulator alone, against the rig's webhook app (tests/test_emulator_*.py) ----------
+
+
+@pytest.fixture(scope="session")
+def webhook_server() -> Iterator[rig.WebhookApp]:
+    web = rig.WebhookApp()
+    flask_app = Flask("webhooks")
+    flask_app.add_url_rule("/<path:path>", "any", lambda path: web.handle(), methods=["GET", "POST"])
+    server = make_server("127.0.0.1", 0, flask_app, threaded=True)
+    web.base_url = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05), daemon=True)
+    thread.start()
+    yield web
+    server.shutdown()
+
+
+@pytest.fixture
+def web(webhook_server: rig.WebhookApp) -> rig.WebhookApp:
+    webhook_server.reset()
+    return webhook_server
+
+
+@pytest.fixture
+def emu(web: rig.WebhookApp) -> Iterator[TwilioEmulator]:
+    emulator = TwilioEmulator(
+        account_sid=rig.ACCOUNT_SID,
+        auth_token=rig.AUTH_TOKEN,
+        desk_number=rig.DESK,
+        voice_url=web.url("/voice"),
+        status_url=web.url("/status"),
+        fallback_url=web.url("/fallback"),
+    )
+    emulator.start()
+    yield emulator
+    emulator.wait_idle(timeout=5)
+    emulator.stop()
+    assert web.bad_signatures == []
+
+
+@pytest.fixture
+def rest(emu: TwilioEmulator) -> Client:
+    client = Client(rig.ACCOUNT_SID, rig.AUTH_TOKEN, http_client=TwilioHttpClient(timeout=5))
+    client.api.base_url = emu.base_url
+    return client
