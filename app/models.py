@@ -5,11 +5,11 @@ them the same way; the desk's own time (app/clock.py) is only used for display a
 "today".
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text, false, text
+from sqlalchemy import ForeignKey, Index, String, Text, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -96,29 +96,53 @@ class AttemptOutcome(StrEnum):
 
 
 class Company(db.Model):
+    """A customer of the desk, with its contract (one at a time) and its switchboard numbers."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), index=True)
     contract: Mapped[str] = mapped_column(String(10), default=Contract.NONE)
+    # The contract's first and last day (Brussels dates); open-ended when empty.
+    contract_starts: Mapped[date | None]
+    contract_ends: Mapped[date | None]
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Autotask's id of the company when it is synchronised from there.
+    autotask_id: Mapped[int | None] = mapped_column(unique=True)
 
     contacts: Mapped[list["Contact"]] = relationship(back_populates="company")
+    phones: Mapped[list["CompanyPhone"]] = relationship(back_populates="company", cascade="all, delete-orphan")
+
+
+class CompanyPhone(db.Model):
+    """One E.164 number of a company's switchboard."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    e164: Mapped[str] = mapped_column(String(20), unique=True)
+
+    company: Mapped[Company] = relationship(back_populates="phones")
 
 
 class Contact(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
     language: Mapped[str | None] = mapped_column(String(2))
+    # A deactivated contact is kept for its tickets' sake but no longer known on the phone.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    autotask_id: Mapped[int | None] = mapped_column(unique=True)
 
     company: Mapped[Company | None] = relationship(back_populates="contacts")
-    phones: Mapped[list["ContactPhone"]] = relationship(back_populates="contact", cascade="all, delete-orphan")
+    phones: Mapped[list["ContactPhone"]] = relationship(
+        back_populates="contact", cascade="all, delete-orphan", order_by="ContactPhone.id"
+    )
 
 
 class ContactPhone(db.Model):
     """One E.164 number of a contact; a number belongs to one contact only."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
     e164: Mapped[str] = mapped_column(String(20), unique=True)
 
     contact: Mapped[Contact] = relationship(back_populates="phones")
