@@ -202,6 +202,8 @@ class Technician(db.Model):
     state_since: Mapped[datetime] = mapped_column(default=utcnow)
     wrap_up_until: Mapped[datetime | None]
     missed_offers: Mapped[int] = mapped_column(default=0)
+    # A technician who left the desk: kept for the history, offline, and never offered a callback.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class Call(db.Model):

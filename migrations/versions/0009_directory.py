@@ -1,4 +1,5 @@
-"""The directory is real data: active flags, contract dates, switchboard numbers, Autotask ids.
+"""The directory is real data: active flags, contract dates, switchboard numbers, Autotask ids;
+technicians can be deactivated.
 
 Revision ID: 0009_directory
 Revises: 0008_call_outcome
@@ -39,9 +40,13 @@ def upgrade():
         sa.UniqueConstraint("e164"),
     )
     op.create_index("ix_company_phone_company_id", "company_phone", ["company_id"])
+    with op.batch_alter_table("technician") as batch:
+        batch.add_column(sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()))
 
 
 def downgrade():
+    with op.batch_alter_table("technician") as batch:
+        batch.drop_column("active")
     op.drop_index("ix_company_phone_company_id", table_name="company_phone")
     op.drop_table("company_phone")
     with op.batch_alter_table("contact_phone") as batch:
