@@ -148,6 +148,19 @@ class ContactPhone(db.Model):
     contact: Mapped[Contact] = relationship(back_populates="phones")
 
 
+class TicketStatus(StrEnum):
+    """Where a ticket stands (DESIGN §6); Autotask's statuses are mapped to these by label."""
+
+    NEW = "new"
+    #: A callback reached the customer, or an urgent call was put through.
+    IN_PROGRESS = "in_progress"
+    #: The customer could not be reached on the last attempt.
+    WAITING_CUSTOMER = "waiting_customer"
+    RESOLVED = "resolved"
+    #: Completed: resolved from the console, or completed in Autotask.
+    CLOSED = "closed"
+
+
 class TicketCounter(db.Model):
     """The last ticket number handed out on one (Brussels) day."""
 
@@ -161,7 +174,7 @@ class Ticket(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     recording_url: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(20), default="new")
+    status: Mapped[str] = mapped_column(String(20), default=TicketStatus.NEW)
     priority: Mapped[int] = mapped_column(default=4)
     urgency: Mapped[str | None] = mapped_column(String(20))
     impact: Mapped[str | None] = mapped_column(String(20))
