@@ -6,10 +6,11 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Ticket, TicketStatus
 from app.tickets import progress, ticket_store
+from callbacks.queue import queue_callback
 from callbacks.reconciler import reconcile
 from emulator import APP_ERROR_MESSAGE, Phone
 from ivr import catalog
-from tests.helpers import add_contact, add_technician, autotask_settings
+from tests.helpers import add_contact, add_technician, add_user, autotask_settings, log_in
 
 CUSTOMER = "+32470123456"
 JAN = "+32470000001"
@@ -85,3 +86,14 @@ class TestInAutotask:
         desk.run_jobs()
         remote = standin.ticket_by_number(db.session.get(Ticket, ticket.id).number)
         assert standin.label_of("Tickets", "status", remote["status"]) == "Complete"
+
+
+def test_the_board_and_the_console_show_the_ticket_status(client):
+    an = add_contact("An Peeters", CUSTOMER, company="Brouwerij De Klok")
+    ticket = ticket_store().create(title="Mail server down", contact_id=an.id, company_id=an.company_id)
+    queue_callback(ticket, CUSTOMER, 2, "nl")
+    progress.customer_unreachable(ticket)
+    add_user("boss")
+    log_in(client, "boss")
+    row = client.get("/board/live").get_data(as_text=True)
+    assert '<small class="ticket-status">waiting for customer</small>' in row
