@@ -83,6 +83,10 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         # The app's address as the provider sees it; signatures are checked against it.
         "PUBLIC_BASE_URL": get("PUBLIC_BASE_URL", f"http://127.0.0.1:{number('PORT', 5000)}").rstrip("/"),
         "DESK_NUMBER": get("DESK_NUMBER", "+3234603535"),
+        # Who every SMS comes from: an alphanumeric sender (up to 11 letters, digits, spaces), a mobile
+        # number of the account, or a Messaging Service SID (MG…). Not the desk number: a Belgian
+        # landline cannot send SMS.
+        "SMS_FROM": get("SMS_FROM", "ServiceDesk"),
         "ONCALL_NUMBER": get("ONCALL_NUMBER", ""),
         # Urgent calls ring every free technician at once ("all") or one at a time ("longest_idle").
         "URGENT_RING_MODE": get("URGENT_RING_MODE", "all"),

@@ -5,11 +5,11 @@ them the same way; the desk's own time (app/clock.py) is only used for display a
 "today".
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text, false, text
+from sqlalchemy import ForeignKey, Index, String, Text, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -96,32 +96,69 @@ class AttemptOutcome(StrEnum):
 
 
 class Company(db.Model):
+    """A customer of the desk, with its contract (one at a time) and its switchboard numbers."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), index=True)
     contract: Mapped[str] = mapped_column(String(10), default=Contract.NONE)
+    # The contract's first and last day (Brussels dates); open-ended when empty.
+    contract_starts: Mapped[date | None]
+    contract_ends: Mapped[date | None]
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Autotask's id of the company when it is synchronised from there.
+    autotask_id: Mapped[int | None] = mapped_column(unique=True)
 
     contacts: Mapped[list["Contact"]] = relationship(back_populates="company")
+    phones: Mapped[list["CompanyPhone"]] = relationship(back_populates="company", cascade="all, delete-orphan")
+
+
+class CompanyPhone(db.Model):
+    """One E.164 number of a company's switchboard."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    e164: Mapped[str] = mapped_column(String(20), unique=True)
+
+    company: Mapped[Company] = relationship(back_populates="phones")
 
 
 class Contact(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
     language: Mapped[str | None] = mapped_column(String(2))
+    # A deactivated contact is kept for its tickets' sake but no longer known on the phone.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    autotask_id: Mapped[int | None] = mapped_column(unique=True)
 
     company: Mapped[Company | None] = relationship(back_populates="contacts")
-    phones: Mapped[list["ContactPhone"]] = relationship(back_populates="contact", cascade="all, delete-orphan")
+    phones: Mapped[list["ContactPhone"]] = relationship(
+        back_populates="contact", cascade="all, delete-orphan", order_by="ContactPhone.id"
+    )
 
 
 class ContactPhone(db.Model):
     """One E.164 number of a contact; a number belongs to one contact only."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
     e164: Mapped[str] = mapped_column(String(20), unique=True)
 
     contact: Mapped[Contact] = relationship(back_populates="phones")
+
+
+class TicketStatus(StrEnum):
+    """Where a ticket stands (DESIGN §6); Autotask's statuses are mapped to these by label."""
+
+    NEW = "new"
+    #: A callback reached the customer, or an urgent call was put through.
+    IN_PROGRESS = "in_progress"
+    #: The customer could not be reached on the last attempt.
+    WAITING_CUSTOMER = "waiting_customer"
+    RESOLVED = "resolved"
+    #: Completed: resolved from the console, or completed in Autotask.
+    CLOSED = "closed"
 
 
 class TicketCounter(db.Model):
@@ -137,7 +174,7 @@ class Ticket(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     recording_url: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(20), default="new")
+    status: Mapped[str] = mapped_column(String(20), default=TicketStatus.NEW)
     priority: Mapped[int] = mapped_column(default=4)
     urgency: Mapped[str | None] = mapped_column(String(20))
     impact: Mapped[str | None] = mapped_column(String(20))
@@ -178,6 +215,8 @@ class Technician(db.Model):
     state_since: Mapped[datetime] = mapped_column(default=utcnow)
     wrap_up_until: Mapped[datetime | None]
     missed_offers: Mapped[int] = mapped_column(default=0)
+    # A technician who left the desk: kept for the history, offline, and never offered a callback.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class Call(db.Model):

@@ -6,6 +6,7 @@ functions themselves are synchronous and raise on failure (the job retries).
 """
 
 import logging
+import re
 import smtplib
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -27,6 +28,8 @@ FIRST_RUN = "first_send_run"
 CLOCK_SLACK = timedelta(seconds=60)
 #: Newest messages to a number read from the provider's log before a second try.
 LOG_DEPTH = 20
+MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-f]{32}")
+ALPHANUMERIC_SENDER = re.compile(r"[A-Za-z0-9 ]{1,11}")
 
 
 def send_mail(to: str, subject: str, text: str, html: str | None = None) -> None:
@@ -61,12 +64,14 @@ def send_text(to: str, body: str) -> None:
     again.
     """
     client = telephony.rest_client()
-    desk = current_app.config["DESK_NUMBER"]
+    sender = current_app.config["SMS_FROM"]
     first_run = _earlier_run()
-    if first_run is not None and _sent_since(client, to, desk, body, first_run):
+    if first_run is not None and _sent_since(client, to, sender, body, first_run):
         log.info("SMS to %s was sent by an earlier try whose answer was lost: not sent again", to)
         return
-    client.messages.create(to=to, from_=desk, body=body)
+    # From takes a number, an alphanumeric sender ID or a Messaging Service SID alike
+    # (https://twilio.com/docs/errors/21603).
+    client.messages.create(to=to, from_=sender, body=body)
     log.info("SMS to %s sent", to)
 
 
@@ -83,9 +88,11 @@ def _earlier_run() -> datetime | None:
     return None
 
 
-def _sent_since(client: Client, to: str, desk: str, body: str, since: datetime) -> bool:
-    """Whether the provider's log (newest first) holds ``body`` sent from the desk to ``to`` since ``since``."""
-    for message in client.messages.list(to=to, from_=desk, limit=LOG_DEPTH):
+def _sent_since(client: Client, to: str, sender: str, body: str, since: datetime) -> bool:
+    """Whether the provider's log (newest first) holds ``body`` sent by the desk to ``to`` since ``since``."""
+    # A Messaging Service sends from one of its own senders, so its log is not searchable by that SID.
+    by_sender = {} if is_messaging_service(sender) else {"from_": sender}
+    for message in client.messages.list(to=to, limit=LOG_DEPTH, **by_sender):
         if message.date_created is not None and message.date_created < since - CLOCK_SLACK:
             return False
         if message.body == body:
@@ -98,3 +105,26 @@ def queue_text(to: str, body: str) -> bool:
     if not phone.is_mobile(to):
         return False
     return enqueue("notify", "app.tasks.send_text", to, body, retry=SEND_RETRY)
+
+
+def is_messaging_service(sender: str) -> bool:
+    return bool(MESSAGING_SERVICE_SID.fullmatch(sender))
+
+
+def sms_sender_problem(sender: str, desk_number: str) -> str | None:
+    """Why ``SMS_FROM`` cannot send the desk's SMS, or None when it can.
+
+    Alphanumeric sender IDs: at most 11 characters, letters, digits and spaces, not digits only
+    (https://www.twilio.com/docs/glossary/what-alphanumeric-sender-id).
+    """
+    if not sender:
+        return "empty: set an alphanumeric sender, a mobile number or a Messaging Service SID"
+    if sender == desk_number:
+        return f"{sender} is the desk number, a landline that cannot send SMS"
+    if is_messaging_service(sender) or (sender.startswith("+") and phone.is_mobile(sender)):
+        return None
+    if sender.startswith("+"):
+        return f"{sender} is not a mobile number, so it cannot send SMS"
+    if not ALPHANUMERIC_SENDER.fullmatch(sender) or sender.replace(" ", "").isdigit():
+        return f"{sender!r} is not an alphanumeric sender (1 to 11 letters, digits or spaces, not only digits)"
+    return None

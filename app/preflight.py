@@ -21,7 +21,7 @@ from rq.cron import CronScheduler
 from sqlalchemy import func, select
 from twilio.base.exceptions import TwilioRestException
 
-from app import telephony
+from app import notifications, telephony
 from app.extensions import db
 from app.models import Technician
 from app.queueing import redis_connection, workers_per_queue
@@ -78,6 +78,10 @@ def settings() -> Iterator[Finding]:
         yield Finding(OK, "ONCALL_NUMBER", config["ONCALL_NUMBER"])
     else:
         yield Finding(WARN, "ONCALL_NUMBER", "not set: an urgent call nobody takes becomes a P1 callback")
+    if problem := notifications.sms_sender_problem(config["SMS_FROM"], config["DESK_NUMBER"]):
+        yield Finding(FAIL, "SMS_FROM", problem)
+    else:
+        yield Finding(OK, "SMS_FROM", config["SMS_FROM"])
     if config["RETENTION_DAYS"] > 0:
         yield Finding(
             OK, "RETENTION_DAYS", f"callers' numbers, IVR calls and recordings go after {config['RETENTION_DAYS']} days"

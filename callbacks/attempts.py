@@ -15,7 +15,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import AttemptOutcome, AttemptStatus, CallbackAttempt
 from app.sql import compare_and_set
-from app.tickets import ticket_store
+from app.tickets import progress, ticket_store
 from callbacks import lifecycle, technicians, triggers
 
 log = logging.getLogger(__name__)
@@ -148,4 +148,8 @@ def customer_call_ended(attempt: CallbackAttempt, provider_status: str, talk_sec
     else:
         triggers.dispatch_in(config["RETRY_INTERVAL_SECONDS"])
     ticket_store().add_note(callback.ticket, note)
+    if outcome == AttemptOutcome.CONNECTED:
+        progress.work_started(callback.ticket)
+    elif given_up:
+        progress.customer_unreachable(callback.ticket)
     return True

@@ -132,6 +132,8 @@ def set_technician_state(technician_id: int, state: str) -> Technician:
     technician = db.session.get(Technician, technician_id)
     if technician is None:
         raise NotFound(f"There is no technician {technician_id}.")
+    if not technician.active and state != TechnicianState.OFFLINE:
+        raise Refused(f"{technician.name} is deactivated; cannot go {state}.", technician.state)
     if not technicians.set_state(technician.id, state):
         db.session.rollback()
         db.session.refresh(technician)

@@ -27,7 +27,7 @@ from app.models import (
     UrgentTransfer,
 )
 from app.sql import compare_and_set
-from app.tickets import ticket_store
+from app.tickets import progress, ticket_store
 from callbacks import technicians
 from callbacks.queue import queue_callback
 
@@ -102,6 +102,7 @@ def accept(transfer: UrgentTransfer, technician_id: int | None) -> bool:
         technicians.accept(technician_id)
     _release_rung(transfer.id, keep=technician_id)
     db.session.commit()
+    progress.work_started(transfer.ticket)
     return True
 
 

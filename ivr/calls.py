@@ -13,8 +13,9 @@ from werkzeug.datastructures import MultiDict
 
 from app import messages, phone
 from app.clock import utcnow
+from app.directory import contacts
 from app.extensions import db
-from app.models import Call, Contact, ContactPhone, Ticket
+from app.models import Call, Contact, Ticket
 from app.tickets import ticket_store
 from ivr import catalog
 from ivr.urgency import priority_for
@@ -26,9 +27,8 @@ TITLE_LENGTH = 80
 
 
 def find_contact(e164: str | None) -> Contact | None:
-    if e164 is None:
-        return None
-    return db.session.scalars(select(Contact).join(ContactPhone).where(ContactPhone.e164 == e164)).first()
+    """The caller's contact in the directory, if they are a known (active) one."""
+    return contacts.contact_for_number(e164)
 
 
 def current_call(form: MultiDict) -> Call:

@@ -3,7 +3,7 @@
 from twilio.twiml.voice_response import VoiceResponse
 
 from app import opening_hours
-from app.directory.contracts import includes_out_of_hours
+from app.directory.contracts import in_force, includes_out_of_hours
 from app.models import Call
 from ivr import catalog, problem
 from ivr.twiml import menu, speak
@@ -18,6 +18,6 @@ def main_menu_or_closed(twiml: VoiceResponse, call: Call) -> VoiceResponse:
 def closed(twiml: VoiceResponse, call: Call) -> VoiceResponse:
     speak(twiml, call.language, "closed", when=catalog.spoken_when(call.language, opening_hours.next_opening()))
     company = call.contact.company if call.contact else None
-    if company is not None and includes_out_of_hours(company.contract):
+    if includes_out_of_hours(in_force(company)):
         return menu(twiml, call.language, "closed_urgent_menu", "ivr.closed_menu")
     return problem.ask_problem(twiml, call)

@@ -62,7 +62,7 @@ def test_an_unreachable_mobile_customer_gets_an_sms_in_their_language(desk):
     desk.run_jobs()
     desk.emulator.wait_idle()
     [sms] = desk.emulator.messages
-    assert (sms["to"], sms["from"]) == (MOBILE, "+3234603535")
+    assert (sms["to"], sms["from"]) == (MOBILE, "ServiceDesk")
     assert f"3 keer terug te bellen over ticket {callback.ticket.number}" in sms["body"]
     assert "03 460 35 35" in sms["body"]
     assert notes(callback)[-1] == f"Customer told by SMS to {MOBILE} that we could not reach them."

@@ -23,7 +23,7 @@ def test_a_queued_sms_goes_through_the_provider(desk):
     desk.run_jobs()
     desk.emulator.wait_idle()
     [message] = desk.emulator.messages
-    assert (message["to"], message["from"], message["body"]) == ("+32470123456", "+3234603535", "Ticket T20261127.0001")
+    assert (message["to"], message["from"], message["body"]) == ("+32470123456", "ServiceDesk", "Ticket T20261127.0001")
 
 
 def test_no_sms_is_queued_for_a_landline(app, redis):
@@ -74,7 +74,7 @@ def test_an_sms_the_provider_refused_is_sent_by_the_retry_even_when_an_older_twi
         {
             "sid": new_sid("SM"),
             "to": MOBILE,
-            "from": "+3234603535",
+            "from": "ServiceDesk",
             "body": "Ticket T20261127.0001",
             "status": "delivered",
             "date_created": rfc2822(utcnow() - timedelta(hours=2)),

@@ -1,1 +1,5 @@
 """The desk's customers: companies, their contacts and contracts, and the phone numbers that find them."""
+
+
+class InvalidRecord(ValueError):
+    """A company or contact the desk refuses, with a message a manager can act on."""

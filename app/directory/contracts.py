@@ -5,7 +5,10 @@ support outside opening hours. Basic (or no contract) pays for a visit
 (app/tickets/onsite.py).
 """
 
-from app.models import Contract, Ticket
+from datetime import date
+
+from app.clock import local
+from app.models import Company, Contract, Ticket
 
 #: Contracts with on-site visits at no cost.
 ONSITE_INCLUDED = frozenset({Contract.WISE, Contract.MAGIC})
@@ -22,9 +25,20 @@ def includes_out_of_hours(contract: str | None) -> bool:
     return contract in OUT_OF_HOURS_INCLUDED
 
 
+def in_force(company: Company | None, today: date | None = None) -> str:
+    """The company's contract on ``today`` (the desk's date): none before it starts or after it ends."""
+    if company is None:
+        return Contract.NONE
+    today = today or local().date()
+    if (company.contract_starts and today < company.contract_starts) or (
+        company.contract_ends and today > company.contract_ends
+    ):
+        return Contract.NONE
+    return company.contract
+
+
 def contract_of(ticket: Ticket) -> str:
-    company = ticket.customer_company
-    return company.contract if company is not None else Contract.NONE
+    return in_force(ticket.customer_company)
 
 
 def describe(contract: str | None) -> str:

@@ -81,7 +81,7 @@ def console_context(message: str | None = None) -> dict:
         "last": last,
         "ticket": ticket,
         "company": company,
-        "onsite_included": contracts.includes_onsite(company.contract) if company else False,
+        "onsite_included": contracts.includes_onsite(contracts.in_force(company)),
         "attempts": past_attempts(focus.callback_id) if focus else [],
         "note_form": NoteForm(),
         "message": message,

@@ -3,16 +3,27 @@
 from datetime import datetime
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from app import phone
 from app.clock import local, utcnow
-from app.models import Callback
+from app.models import Callback, TicketStatus
+
+#: A ticket's status as the pages name it.
+TICKET_STATUS_NAMES = {
+    TicketStatus.NEW: _l("new"),
+    TicketStatus.IN_PROGRESS: _l("in progress"),
+    TicketStatus.WAITING_CUSTOMER: _l("waiting for customer"),
+    TicketStatus.RESOLVED: _l("resolved"),
+    TicketStatus.CLOSED: _l("completed"),
+}
 
 
 def register(app: Flask) -> None:
     app.add_template_filter(elapsed, "elapsed")
     app.add_template_filter(phone_number, "phone")
     app.add_template_filter(clock, "clock")
+    app.add_template_filter(ticket_status, "ticket_status")
     app.add_template_global(customer_name)
     app.add_template_global(company_name)
 
@@ -49,3 +60,8 @@ def company_name(callback: Callback) -> str:
     """The callback's company, or nothing for a caller we do not know."""
     company = callback.ticket.customer_company
     return company.name if company is not None else ""
+
+
+def ticket_status(status: str) -> str:
+    """A ticket's status in the page's language: "in progress", "completed"."""
+    return str(TICKET_STATUS_NAMES.get(status, status.replace("_", " ")))
