@@ -123,6 +123,10 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "AGING_MINUTES": parse_aging(get("AGING_MINUTES", "")),
         # Time-to-callback target per priority, in minutes: the board's "within target" share.
         "CALLBACK_TARGET_MINUTES": parse_targets(get("CALLBACK_TARGET_MINUTES", "1=15,2=30,3=120,4=480")),
+        # The board proposes an incident when this many callers of one company report a problem
+        # affecting several people or the whole company within INCIDENT_MINUTES.
+        "INCIDENT_CALLERS": number("INCIDENT_CALLERS", 3),
+        "INCIDENT_MINUTES": number("INCIDENT_MINUTES", 15),
         # Seconds the IVR waits for a key before repeating a menu.
         "GATHER_TIMEOUT_SECONDS": number("GATHER_TIMEOUT_SECONDS", 6),
         # Longest problem description recorded, in seconds.

@@ -7,7 +7,7 @@ from app import phone
 
 
 def register(app: Flask) -> None:
-    from app.cli import autotask, demo, desk, operations, users
+    from app.cli import autotask, demo, desk, incidents, operations, users
 
     for command in (
         demo.seed_demo,
@@ -18,6 +18,8 @@ def register(app: Flask) -> None:
         operations.purge_command,
         users.users_group,
         autotask.autotask_group,
+        incidents.incidents_group,
+        incidents.announcements_group,
     ):
         app.cli.add_command(command)
 
