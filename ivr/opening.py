@@ -138,7 +138,7 @@ def open_callback():
 def cancel_by_phone(callback: Callback) -> bool:
     """The caller pressed "cancel": the engine's own cancel (it also stops an offer that is ringing)."""
     try:
-        manage.cancel(callback.id, by="the caller, by phone")
+        manage.cancel(callback.id, by="the caller, by phone", by_caller=True)
     except manage.Refused:
         return False  # a technician is already calling them back
     return True
