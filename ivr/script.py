@@ -66,6 +66,9 @@ SECTIONS = {
         "wait_60",
         "wait_today",
         "wait_next_opening",
+        "later_offer",
+        "window_option",
+        "window_chosen",
         "goodbye",
     ],
     "Urgent transfer": [
