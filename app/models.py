@@ -32,6 +32,9 @@ class CallbackStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+#: ``Callback.cancelled_by`` of a callback its caller cancelled (by phone or on their callback page).
+CANCELLED_BY_CALLER = "caller"
+
 OPEN_CALLBACK_STATUSES = (CallbackStatus.WAITING, CallbackStatus.OFFERED, CallbackStatus.IN_PROGRESS)
 
 

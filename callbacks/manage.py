@@ -14,15 +14,21 @@ from sqlalchemy import select
 
 from app import clock, telephony
 from app.extensions import db
-from app.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus, Technician, TechnicianState
+from app.models import (
+    CANCELLED_BY_CALLER,
+    AttemptStatus,
+    Callback,
+    CallbackAttempt,
+    CallbackStatus,
+    Technician,
+    TechnicianState,
+)
 from app.tickets import ticket_store
 from callbacks import attempts, lifecycle, queue, technicians, triggers
 from callbacks.queue import reprioritise as set_priority
 
 log = logging.getLogger(__name__)
 
-#: ``Callback.cancelled_by`` of a callback its caller cancelled.
-CANCELLED_BY_CALLER = "caller"
 #: Re-reads when the callback moves between our read and our write (a webhook won the race).
 MAX_TRIES = 3
 

@@ -88,6 +88,7 @@ def board_context() -> dict:
         "incidents": [(incident, incidents.mergeable(incident)) for incident in incidents.open_incidents()],
         "announcements": announcements.active(),
         "languages": LANGUAGES,
+        "local": local,
         "queue_chart": queue_chart(figures["queue_length"]),
         "distribution_chart": distribution_chart(figures["distribution"]),
     }
