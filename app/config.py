@@ -164,6 +164,9 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         # Note type and publish labels of the notes the desk writes on Autotask tickets.
         "AUTOTASK_NOTE_TYPE_LABEL": get("AUTOTASK_NOTE_TYPE_LABEL", "Task Notes"),
         "AUTOTASK_NOTE_PUBLISH_LABEL": get("AUTOTASK_NOTE_PUBLISH_LABEL", "Internal Only"),
+        # Autotask ticket type labels of an incident's own ticket and of the callers' tickets linked to it.
+        "AUTOTASK_PROBLEM_TYPE_LABEL": get("AUTOTASK_PROBLEM_TYPE_LABEL", "Problem"),
+        "AUTOTASK_INCIDENT_TYPE_LABEL": get("AUTOTASK_INCIDENT_TYPE_LABEL", "Incident"),
         # Autotask company of callers whose number matches no company (0 is the desk's own company).
         "AUTOTASK_DEFAULT_COMPANY_ID": number("AUTOTASK_DEFAULT_COMPANY_ID", 0),
         # Hours until a new ticket is due, per desk priority (Autotask requires a due date).

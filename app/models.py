@@ -322,6 +322,9 @@ class AutotaskTicket(db.Model):
     # The local status and priority Autotask last accepted.
     pushed_status: Mapped[str | None] = mapped_column(String(20))
     pushed_priority: Mapped[int | None]
+    # What Autotask last accepted of the ticket's place in an incident: "problem" (the incident's own
+    # ticket) or "incident:<Autotask id of the problem>" (a caller's ticket linked to it).
+    pushed_type: Mapped[str | None] = mapped_column(String(30))
     # Bumped by every local change to push; a sync marks the ticket synced only if it did not move.
     changes: Mapped[int] = mapped_column(default=0)
     # A sync holds the ticket until then (compare-and-set); a failed sync waits until then.

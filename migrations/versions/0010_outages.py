@@ -23,6 +23,8 @@ def upgrade():
         batch.add_column(sa.Column("window_ends_at", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("moves", sa.Integer(), nullable=False, server_default=sa.text("0")))
         batch.add_column(sa.Column("cancelled_by", sa.String(length=10), nullable=True))
+    with op.batch_alter_table("autotask_ticket") as batch:
+        batch.add_column(sa.Column("pushed_type", sa.String(length=30), nullable=True))
     op.create_table(
         "incident",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -79,6 +81,8 @@ def downgrade():
     op.drop_table("incident_update")
     op.drop_table("incident_member")
     op.drop_table("incident")
+    with op.batch_alter_table("autotask_ticket") as batch:
+        batch.drop_column("pushed_type")
     with op.batch_alter_table("callback") as batch:
         batch.drop_column("cancelled_by")
         batch.drop_column("moves")
