@@ -7,10 +7,11 @@ from sqlalchemy import select
 
 from app import callback_links
 from app.extensions import db
-from app.models import Callback, TicketNote
+from app.models import Callback, CallbackAttempt, Technician, TicketNote
 from app.tickets import ticket_store
 from app.web.figures import day_figures
 from callbacks.queue import queue_callback
+from tests.helpers import add_technician, claim_next
 
 TITLES = {"nl": "Uw terugbelverzoek", "fr": "Votre rappel", "en": "Your callback"}
 INVALID = {
@@ -88,3 +89,19 @@ def test_a_callback_being_offered_cannot_be_moved(client):
     assert refused.status_code == 409 and "A technician is already calling you back" in refused.get_data(as_text=True)
     db.session.refresh(callback)
     assert callback.scheduled_for is None
+
+
+def test_cancelling_while_a_technician_is_being_rung_ends_the_offer(client):
+    callback = queued()
+    technician = add_technician("Jan", "+32470000111", languages="en")
+    attempt = claim_next()
+    assert attempt.callback_id == callback.id
+    path = f"/c/{callback_links.token_for(callback.id)}"
+    page = client.get(path).get_data(as_text=True)
+    assert "A technician is calling you back now." in page and 'id="cancel"' in page
+    cancelled = client.post(f"{path}/cancel", data={"csrf_token": token_of(client, path)})
+    assert "Your callback has been cancelled." in cancelled.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Callback, callback.id).status == "cancelled"
+    assert db.session.get(CallbackAttempt, attempt.id).outcome == "cancelled"
+    assert db.session.get(Technician, technician.id).state == "available"
