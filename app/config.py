@@ -127,6 +127,10 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "AGING_MINUTES": parse_aging(get("AGING_MINUTES", "")),
         # Time-to-callback target per priority, in minutes: the board's "within target" share.
         "CALLBACK_TARGET_MINUTES": parse_targets(get("CALLBACK_TARGET_MINUTES", "1=15,2=30,3=120,4=480")),
+        # The board proposes an incident when this many callers of one company report a problem
+        # affecting several people or the whole company within INCIDENT_MINUTES.
+        "INCIDENT_CALLERS": number("INCIDENT_CALLERS", 3),
+        "INCIDENT_MINUTES": number("INCIDENT_MINUTES", 15),
         # Seconds the IVR waits for a key before repeating a menu.
         "GATHER_TIMEOUT_SECONDS": number("GATHER_TIMEOUT_SECONDS", 6),
         # Longest problem description recorded, in seconds.
@@ -164,6 +168,9 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         # Note type and publish labels of the notes the desk writes on Autotask tickets.
         "AUTOTASK_NOTE_TYPE_LABEL": get("AUTOTASK_NOTE_TYPE_LABEL", "Task Notes"),
         "AUTOTASK_NOTE_PUBLISH_LABEL": get("AUTOTASK_NOTE_PUBLISH_LABEL", "Internal Only"),
+        # Autotask ticket type labels of an incident's own ticket and of the callers' tickets linked to it.
+        "AUTOTASK_PROBLEM_TYPE_LABEL": get("AUTOTASK_PROBLEM_TYPE_LABEL", "Problem"),
+        "AUTOTASK_INCIDENT_TYPE_LABEL": get("AUTOTASK_INCIDENT_TYPE_LABEL", "Incident"),
         # Autotask company of callers whose number matches no company (0 is the desk's own company).
         "AUTOTASK_DEFAULT_COMPANY_ID": number("AUTOTASK_DEFAULT_COMPANY_ID", 0),
         # Hours until a new ticket is due, per desk priority (Autotask requires a due date).

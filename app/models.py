@@ -32,6 +32,9 @@ class CallbackStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+#: ``Callback.cancelled_by`` of a callback its caller cancelled (by phone or on their callback page).
+CANCELLED_BY_CALLER = "caller"
+
 OPEN_CALLBACK_STATUSES = (CallbackStatus.WAITING, CallbackStatus.OFFERED, CallbackStatus.IN_PROGRESS)
 
 
@@ -56,6 +59,8 @@ class CallOutcome(StrEnum):
     CANCELLED_CALLBACK = "cancelled_callback"
     #: A step failed and the safe path promised a callback (set when the promise is taken).
     RESCUED = "rescued"
+    #: The caller joined an open incident: kept informed by SMS, no callback.
+    JOINED_INCIDENT = "joined_incident"
 
 
 class TechnicianState(StrEnum):
@@ -185,6 +190,8 @@ class Ticket(db.Model):
     origin_call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
+    # The incident ticket this ticket is one report of (an outage: one parent, many callers).
+    problem_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
 
     contact: Mapped[Contact | None] = relationship()
     company: Mapped[Company | None] = relationship()
@@ -269,6 +276,13 @@ class Callback(db.Model):
     ended_at: Mapped[datetime | None]
     # When an unreachable customer was told so (SMS or mail); None while that is still to do.
     notice_sent_at: Mapped[datetime | None]
+    # A window the caller chose (DESIGN §3.9): not offered before it opens, first of its priority once open.
+    scheduled_for: Mapped[datetime | None]
+    window_ends_at: Mapped[datetime | None]
+    # Times the caller moved it to another window (their callback page).
+    moves: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # Who cancelled it, when it was cancelled: "caller" when the caller did (by phone or on their page).
+    cancelled_by: Mapped[str | None] = mapped_column(String(10))
 
     ticket: Mapped[Ticket] = relationship()
     technician: Mapped[Technician | None] = relationship()
@@ -347,6 +361,9 @@ class AutotaskTicket(db.Model):
     # The local status and priority Autotask last accepted.
     pushed_status: Mapped[str | None] = mapped_column(String(20))
     pushed_priority: Mapped[int | None]
+    # What Autotask last accepted of the ticket's place in an incident: "problem" (the incident's own
+    # ticket) or "incident:<Autotask id of the problem>" (a caller's ticket linked to it).
+    pushed_type: Mapped[str | None] = mapped_column(String(30))
     # Bumped by every local change to push; a sync marks the ticket synced only if it did not move.
     changes: Mapped[int] = mapped_column(default=0)
     # A sync holds the ticket until then (compare-and-set); a failed sync waits until then.
@@ -474,3 +491,82 @@ class UrgentRing(db.Model):
 
     transfer: Mapped[UrgentTransfer] = relationship(back_populates="rings")
     technician: Mapped[Technician] = relationship()
+
+
+class IncidentStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Incident(db.Model):
+    """One outage, one ticket (DESIGN §10): for one company, or for every caller (no company)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    # What callers hear, per language; empty falls back to the title.
+    say_nl: Mapped[str] = mapped_column(String(500), default="")
+    say_fr: Mapped[str] = mapped_column(String(500), default="")
+    say_en: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(10), default=IncidentStatus.OPEN, index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"))
+    opened_by: Mapped[str] = mapped_column(String(80), default="")
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    company: Mapped[Company | None] = relationship()
+    ticket: Mapped[Ticket] = relationship()
+    members: Mapped[list["IncidentMember"]] = relationship(back_populates="incident", order_by="IncidentMember.id")
+    updates: Mapped[list["IncidentUpdate"]] = relationship(back_populates="incident", order_by="IncidentUpdate.id")
+
+    def spoken(self, language: str) -> str:
+        return getattr(self, f"say_{language}", "") or self.title
+
+
+class IncidentMember(db.Model):
+    """A caller kept informed of an incident by SMS: joined by phone, or merged from the queue."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(2))
+    # The caller's own ticket, linked to the incident's (a merged callback's ticket, or one opened on joining).
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    # "phone" (joined in the IVR) or "merged" (a queued callback merged from the board).
+    via: Mapped[str] = mapped_column(String(10), default="phone")
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    incident: Mapped[Incident] = relationship(back_populates="members")
+    ticket: Mapped[Ticket | None] = relationship()
+
+    # One caller joins an incident once, however often they call.
+    __table_args__ = (Index("uq_incident_member_phone", "incident_id", "phone", unique=True),)
+
+
+class IncidentUpdate(db.Model):
+    """What the manager told the joined callers: an update, or the resolution (``final``)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    text_nl: Mapped[str] = mapped_column(Text, default="")
+    text_fr: Mapped[str] = mapped_column(Text, default="")
+    text_en: Mapped[str] = mapped_column(Text, default="")
+    final: Mapped[bool] = mapped_column(default=False)
+    posted_by: Mapped[str] = mapped_column(String(80), default="")
+    posted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    incident: Mapped[Incident] = relationship(back_populates="updates")
+
+    def text(self, language: str) -> str:
+        return getattr(self, f"text_{language}", "")
+
+
+class Announcement(db.Model):
+    """A short message played to every caller of one language after the language choice, until ``ends_at``."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(String(2))
+    text: Mapped[str] = mapped_column(String(500))
+    ends_at: Mapped[datetime] = mapped_column(index=True)
+    created_by: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

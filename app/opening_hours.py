@@ -5,6 +5,7 @@
 or is empty to ignore holidays.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
 
@@ -85,3 +86,43 @@ def next_opening(moment: datetime | None = None) -> datetime | None:
             if opening > here:
                 return opening
     return None
+
+
+#: Where a day's morning window ends and its afternoon window begins (callback windows, DESIGN §3.9).
+NOON = time(12, 0)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-day within opening hours a caller may choose to be called back in (Brussels time)."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def part(self) -> str:
+        return "morning" if self.start.time() < NOON else "afternoon"
+
+
+def callback_windows(moment: datetime | None = None, count: int = 3) -> list[Window]:
+    """The next ``count`` half-day windows that have not begun yet: mornings and afternoons of opening days.
+
+    A window is never one that has begun: a caller who wants to be called now keeps the estimate.
+    Holidays and closed days have none, so "tomorrow morning" on a Friday is Monday morning.
+    """
+    here = local(moment)
+    found: list[Window] = []
+    for offset in range(LOOKAHEAD_DAYS):
+        day = here.date() + timedelta(days=offset)
+        for start, end in sorted(_spans(day)):
+            for low, high in ((time.min, NOON), (NOON, time.max)):
+                begin, finish = max(start, low), min(end, high)
+                if begin < finish:
+                    window = Window(
+                        datetime.combine(day, begin, DESK_TIMEZONE), datetime.combine(day, finish, DESK_TIMEZONE)
+                    )
+                    if window.start > here and (not found or found[-1].end <= window.start):
+                        found.append(window)
+                        if len(found) == count:
+                            return found
+    return found

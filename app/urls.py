@@ -44,3 +44,8 @@ def call_status(attempt_id: int | None = None, leg: str | None = None) -> str:
 def survey_rating(token: str) -> str:
     """A rating link of the satisfaction survey mail."""
     return external("survey.rate", token=token)
+
+
+def callback_page(token: str) -> str:
+    """A caller's own callback page (the link in their SMS): position, expected time, cancel or move."""
+    return external("caller.page", token=token)

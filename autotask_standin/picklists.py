@@ -77,6 +77,15 @@ def ticket_fields() -> list[dict]:
             required=True,
             picklistValues=picklist((1, "High"), (2, "Medium"), (3, "Low"), (4, "Critical")),
         ),
+        # Autotask's ticket categories; an Incident may name the Problem it is part of (problemTicketId).
+        field(
+            "ticketType",
+            "integer",
+            picklistValues=picklist(
+                (1, "Service Request"), (2, "Incident"), (3, "Problem"), (4, "Change Request"), (5, "Alert")
+            ),
+        ),
+        field("problemTicketId", "integer", isReference=True, referenceEntityType="Ticket"),
         field(
             "source",
             "integer",

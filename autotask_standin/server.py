@@ -274,6 +274,13 @@ class StandInApi:
             contact = self.standin.contacts.get(int(contact_id))
             if contact is None or contact["companyID"] != int(company_id or 0):
                 problems.append(f"Contact {contact_id} does not belong to company {company_id}.")
+        problem_id = ticket.get("problemTicketId")
+        if problem_id not in (None, ""):
+            problem = self.standin.tickets.get(int(problem_id))
+            if problem is None:
+                problems.append(f"Ticket {problem_id} does not exist.")
+            elif self.standin.label_of("Tickets", "ticketType", problem.get("ticketType")) != "Problem":
+                problems.append(f"Ticket {problem_id} is not a Problem ticket.")
         if len(str(ticket.get("title") or "")) > 255:
             problems.append("The title is longer than 255 characters.")
         if len(str(ticket.get("externalID") or "")) > 50:

@@ -16,6 +16,7 @@ from app import clock, opening_hours
 from app.clock import utcnow
 from app.extensions import db
 from app.models import AT_WORK, AttemptOutcome, Callback, CallbackAttempt, Technician
+from callbacks.queue import scheduled_opening
 
 #: Handle time assumed when there is no recent history (a call plus its wrap-up).
 DEFAULT_HANDLE_MINUTES = 10.0
@@ -53,6 +54,10 @@ def wait_prompt(callback: Callback, position: int) -> str:
     working = technicians_at_work()
     # Nobody at work yet: promise no band tighter than "today".
     minutes = position * handle_minutes() / working if working else NOBODY_AT_WORK_MINUTES
+    if working:
+        # Callbacks whose chosen window opens meanwhile go first: they lengthen the wait.
+        opening = scheduled_opening(now, now + timedelta(minutes=minutes), callback.priority)
+        minutes = (position + opening) * handle_minutes() / working
     for limit, prompt in BANDS:
         if working and minutes <= limit:
             return prompt

@@ -8,14 +8,23 @@ read (``NotFound`` when there is no such record).
 """
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import select
 
-from app import telephony
+from app import clock, telephony
 from app.extensions import db
-from app.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus, Technician, TechnicianState
+from app.models import (
+    CANCELLED_BY_CALLER,
+    AttemptStatus,
+    Callback,
+    CallbackAttempt,
+    CallbackStatus,
+    Technician,
+    TechnicianState,
+)
 from app.tickets import ticket_store
-from callbacks import attempts, lifecycle, technicians, triggers
+from callbacks import attempts, lifecycle, queue, technicians, triggers
 from callbacks.queue import reprioritise as set_priority
 
 log = logging.getLogger(__name__)
@@ -66,15 +75,41 @@ def _hang_up(call_sid: str | None) -> None:
         log.warning("could not hang up technician leg %s; it ends by itself", call_sid, exc_info=True)
 
 
-def cancel(callback_id: int, by: str) -> Callback:
+def cancel(callback_id: int, by: str, by_caller: bool = False) -> Callback:
     """Cancel a waiting or offered callback for good; the ticket's note says ``by`` whom.
 
     An offered callback's technician is released at once and their ringing
     phone hung up. A callback in progress (the technician is calling the
-    customer) or already final is refused.
+    customer) or already final is refused. ``by_caller``: the caller cancelled
+    it themselves (by phone or on their callback page); the board counts those.
     """
     callback = _cancel(callback_id)
+    if by_caller:
+        callback.cancelled_by = CANCELLED_BY_CALLER
+        db.session.commit()
     ticket_store().add_note(callback.ticket, f"Callback cancelled by {by}.")
+    return callback
+
+
+def schedule(callback_id: int, start: datetime, end: datetime, by: str, move: bool = False) -> Callback:
+    """Call back in a window (naive UTC) instead of as soon as possible; ``move``: the caller changed their window.
+
+    Only a waiting callback can be scheduled: one whose technician is being rung
+    or calling is refused. It keeps its priority and its place among equals.
+    """
+    callback = _callback(callback_id)
+    _refuse_unless_open(callback, "moved")
+    if not queue.schedule(callback.id, start, end):
+        db.session.rollback()
+        callback = _callback(callback_id)
+        raise Refused(f"Callback {callback.id} is {callback.status}: a technician is on it.", callback.status)
+    if move:
+        callback.moves = Callback.moves + 1
+    db.session.commit()
+    callback = _callback(callback_id)
+    window = f"{clock.local(start):%a %d/%m %H:%M}-{clock.local(end):%H:%M}"
+    ticket_store().add_note(callback.ticket, f"Callback {'moved' if move else 'scheduled'} to {window} by {by}.")
+    log.info("callback %s scheduled for %s by %s", callback.id, window, by)
     return callback
 
 

@@ -40,8 +40,17 @@ def sort_priority(now: datetime) -> ColumnElement[int]:
     return case(*aged, else_=Callback.priority)
 
 
+#: Within a priority a callback scheduled for a window goes first (it is only due once its window opens).
+SCHEDULED_FIRST = case((Callback.scheduled_for.is_not(None), 0), else_=1)
+
+
 def queue_order(now: datetime) -> tuple[ColumnElement, ...]:
-    return sort_priority(now), Callback.queued_at, Callback.id
+    return sort_priority(now), SCHEDULED_FIRST, Callback.queued_at, Callback.id
+
+
+def not_yet_open(now: datetime) -> ColumnElement[bool]:
+    """Callbacks waiting for a window that has not opened: not in the queue yet, so ahead of nobody."""
+    return and_(Callback.scheduled_for.is_not(None), Callback.scheduled_for > now)
 
 
 def waiting() -> list[Callback]:
@@ -74,14 +83,20 @@ def due_candidates_statement(
 def position(callback: Callback) -> int:
     """1 for the next caller to be called back; counts waiting callbacks ahead of this one.
 
-    Retries not yet due count too: they hold their place while they wait.
+    Retries not yet due count too: they hold their place while they wait. Callbacks
+    scheduled for a window that has not opened do not: they join the queue when it opens.
     """
     now = utcnow()
-    mine = (aged_priority(callback.priority, callback.queued_at, now), callback.queued_at, callback.id)
+    scheduled = 0 if callback.scheduled_for is not None else 1
+    mine = (aged_priority(callback.priority, callback.queued_at, now), scheduled, callback.queued_at, callback.id)
     ahead = db.session.scalar(
         select(func.count())
         .select_from(Callback)
-        .where(Callback.status == CallbackStatus.WAITING, tuple_(*queue_order(now)) < tuple_(*mine))
+        .where(
+            Callback.status == CallbackStatus.WAITING,
+            tuple_(*queue_order(now)) < tuple_(*mine),
+            ~not_yet_open(now),
+        )
     )
     return ahead + 1
 
@@ -141,6 +156,37 @@ def queue_callback(
         existing.priority = priority
         db.session.commit()
     return existing, False
+
+
+def scheduled_opening(since: datetime, until: datetime, priority: int) -> int:
+    """Waiting callbacks of ``priority`` or higher whose window opens between ``since`` and ``until``.
+
+    They will go before an unscheduled caller of their priority: a wait estimate counts them.
+    """
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Callback)
+        .where(
+            Callback.status == CallbackStatus.WAITING,
+            Callback.priority <= priority,
+            Callback.scheduled_for > since,
+            Callback.scheduled_for <= until,
+        )
+    )
+
+
+def schedule(callback_id: int, start: datetime, end: datetime) -> bool:
+    """Hold a waiting callback until its window (naive UTC) opens; it keeps its priority and first-queued time.
+
+    A compare-and-set on "waiting": a callback being offered or called cannot be moved.
+    """
+    statement = (
+        update(Callback)
+        .where(Callback.id == callback_id, Callback.status == CallbackStatus.WAITING)
+        .values(scheduled_for=start, window_ends_at=end, due_at=start)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(statement).rowcount == 1
 
 
 def reprioritise(callback_id: int, priority: int) -> bool:

@@ -31,6 +31,7 @@ def queue_snapshot() -> dict:
                 "position": places.get(callback.id),
                 "attempts": callback.attempts,
                 "language": callback.language,
+                "scheduled_for": callback.scheduled_for.isoformat() + "Z" if callback.scheduled_for else None,
             }
             for callback in callbacks
         ],

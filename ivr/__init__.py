@@ -8,11 +8,13 @@ provider webhook; what the caller said is kept on the call row, and every side
 effect (ticket, callback) is keyed so a replay repeats nothing.
 
 The steps live by topic: ivr/opening.py (language, welcome, hours, an open
-callback), ivr/tickets.py (an existing ticket), ivr/problem.py (a new problem
-and its urgency), ivr/callback_number.py (the number and the queue) and
-ivr/provider.py (status, recording and fallback webhooks). The technician's leg
-of a callback is ivr/agent.py (/voice/agent), urgent calls put through live
-ivr/urgent.py (/voice/urgent).
+callback), ivr/incidents.py (an open incident the caller may join),
+ivr/tickets.py (an existing ticket), ivr/problem.py (a new problem and its
+urgency), ivr/callback_number.py (the number and the queue), ivr/windows.py (a
+later time the caller chooses) and ivr/provider.py
+(status, recording and fallback webhooks). The technician's leg of a callback
+is ivr/agent.py (/voice/agent), urgent calls put through live ivr/urgent.py
+(/voice/urgent).
 """
 
 from flask import Blueprint, Flask
@@ -22,7 +24,7 @@ bp = Blueprint("ivr", __name__, url_prefix="/voice")
 
 def register(app: Flask) -> None:
     """Attach every webhook to the app (importing a step module attaches its routes to ``bp``)."""
-    from ivr import agent, callback_number, opening, problem, provider, tickets, urgent  # noqa: F401
+    from ivr import agent, callback_number, incidents, opening, problem, provider, tickets, urgent, windows  # noqa: F401
 
     app.register_blueprint(bp)
     app.register_blueprint(agent.bp)

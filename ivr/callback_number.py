@@ -3,15 +3,15 @@
 from flask import current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import clock, messages, opening_hours, phone
+from app import callback_links, clock, messages, opening_hours, phone
 from app.extensions import db
-from app.models import Call, CallOutcome, Ticket
+from app.models import Call, Callback, CallOutcome, Ticket
 from app.notifications import queue_text
 from app.tickets import ticket_store
 from callbacks import jobs
 from callbacks.estimate import wait_prompt
 from callbacks.queue import position, promise_kept, queue_callback
-from ivr import bp, catalog
+from ivr import bp, catalog, windows
 from ivr.calls import current_call, open_ticket
 from ivr.twiml import answer, attempt_number, menu, say_goodbye, speak
 from ivr.webhook import caller_webhook, choice
@@ -81,7 +81,7 @@ def finish_in_queue(call: Call) -> VoiceResponse:
     db.session.commit()
     if created:
         jobs.trigger_dispatch()
-        confirm_by_sms(call, ticket)
+        confirm_by_sms(call, ticket, callback)
     twiml = VoiceResponse()
     if callback.priority == 1:
         speak(twiml, call.language, "urgent_front_of_queue")
@@ -94,16 +94,22 @@ def finish_in_queue(call: Call) -> VoiceResponse:
         wait,
         when=catalog.spoken_when(call.language, next_opening or opening_hours.next_opening()),
     )
+    if created and windows.can_choose_later(callback):
+        return windows.offer_later(twiml, call)
     return say_goodbye(twiml, call.language)
 
 
-def confirm_by_sms(call: Call, ticket: Ticket) -> None:
+def confirm_by_sms(call: Call, ticket: Ticket, callback: Callback) -> None:
     """A mobile caller gets the ticket number and the callback promise in writing (never blocks the call)."""
     mobile = next(
         (number for number in (call.from_e164, call.callback_phone) if number and phone.is_mobile(number)), None
     )
     if mobile is not None:
         body = messages.text(
-            call.language, "sms_queued", ticket=ticket.number, phone=phone.display(call.callback_phone)
+            call.language,
+            "sms_queued",
+            ticket=ticket.number,
+            phone=phone.display(call.callback_phone),
+            link=callback_links.link(callback.id),
         )
         queue_text(mobile, body)

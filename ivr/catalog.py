@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app import clock
 from app.messages import LANGUAGES
+from app.opening_hours import Window
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 
@@ -72,3 +73,10 @@ def spoken_when(language: str, moment: datetime | None) -> str:
     days_ahead = (moment.date() - today).days
     kind = {0: "today", 1: "tomorrow"}.get(days_ahead, "weekday")
     return when(language, kind, day=weekday(language, moment.weekday()), hour=moment.hour, minute=moment.minute)
+
+
+def spoken_window(language: str, window: Window) -> str:
+    """A callback window as said to a caller: "this afternoon", "tomorrow morning", "on Monday morning"."""
+    days_ahead = (window.start.date() - clock.local().date()).days
+    kind = {0: "this", 1: "tomorrow"}.get(days_ahead, "weekday")
+    return _catalog(language)["windows"][f"{kind}_{window.part}"].format(day=weekday(language, window.start.weekday()))

@@ -7,9 +7,9 @@ from app import urls
 from app.extensions import db
 from app.messages import LANGUAGES
 from app.models import Call, Callback, CallbackStatus, CallOutcome
-from callbacks import manage
+from callbacks import announcements, manage
 from callbacks.queue import open_callback_for, position
-from ivr import bp, problem, tickets
+from ivr import bp, incidents, problem, tickets
 from ivr.calls import current_call
 from ivr.menus import main_menu_or_closed
 from ivr.twiml import answer, menu, say_goodbye, speak
@@ -54,13 +54,31 @@ def language():
 
 
 def greet(twiml: VoiceResponse, call: Call) -> VoiceResponse:
-    """Welcome (by name for a known contact), then what this caller needs first."""
+    """Welcome, the announcement, a greeting by name, an open incident, then what this caller needs first."""
     speak(twiml, call.language, "welcome")
+    announcement = announcements.current(call.language)
+    if announcement is not None:
+        speak(twiml, call.language, "announcement", text=announcement.text)
     if call.contact is not None:
         if call.contact.company is not None:
             speak(twiml, call.language, "greeting_known", name=call.contact.name, company=call.contact.company.name)
         else:
             speak(twiml, call.language, "greeting_known_no_company", name=call.contact.name)
+    incident = incidents.incident_for(call)
+    if incident is not None:
+        return incidents.tell_incident(twiml, call, incident)
+    return queue_or_main_menu(twiml, call)
+
+
+@bp.post("/after-greeting")
+@caller_webhook
+def after_greeting():
+    """Where the call goes on after the caller heard an incident and did not join it."""
+    return answer(queue_or_main_menu(VoiceResponse(), current_call(request.form)))
+
+
+def queue_or_main_menu(twiml: VoiceResponse, call: Call) -> VoiceResponse:
+    """A caller already in the queue hears their place; everyone else the main menu."""
     waiting_callback = open_callback_for(call.from_e164) if call.from_e164 else None
     if waiting_callback is not None:
         return open_callback_menu(twiml, call, waiting_callback, attempt=0)
@@ -120,7 +138,7 @@ def open_callback():
 def cancel_by_phone(callback: Callback) -> bool:
     """The caller pressed "cancel": the engine's own cancel (it also stops an offer that is ringing)."""
     try:
-        manage.cancel(callback.id, by="the caller, by phone")
+        manage.cancel(callback.id, by="the caller, by phone", by_caller=True)
     except manage.Refused:
         return False  # a technician is already calling them back
     return True

@@ -39,9 +39,11 @@ SECTIONS = {
         "welcome",
         "greeting_known",
         "greeting_known_no_company",
+        "announcement",
         "not_understood",
         "main_menu",
     ],
+    "Incident": ["incident_menu", "incident_known", "incident_joined"],
     "Closed": ["closed", "closed_urgent_menu"],
     "Already in the queue": [
         "open_callback_menu",
@@ -64,6 +66,9 @@ SECTIONS = {
         "wait_60",
         "wait_today",
         "wait_next_opening",
+        "later_offer",
+        "window_option",
+        "window_chosen",
         "goodbye",
     ],
     "Urgent transfer": [

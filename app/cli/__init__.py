@@ -7,7 +7,7 @@ from app import phone
 
 
 def register(app: Flask) -> None:
-    from app.cli import autotask, demo, desk, directory, operations, users
+    from app.cli import autotask, demo, desk, directory, incidents, operations, users
 
     for command in (
         demo.seed_demo,
@@ -19,6 +19,8 @@ def register(app: Flask) -> None:
         users.users_group,
         autotask.autotask_group,
         directory.directory_group,
+        incidents.incidents_group,
+        incidents.announcements_group,
     ):
         app.cli.add_command(command)
 

@@ -7,21 +7,24 @@ gets the fresh board back, a plain post is redirected to the page.
 
 import csv
 import io
+from datetime import timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app.clock import day_start, local, utcnow
 from app.extensions import db
+from app.messages import LANGUAGES
 from app.models import Callback, CallbackStatus, Contact, Role, Technician, Ticket
 from app.web.auth import protect_forms, role_required
 from app.web.charts import distribution_chart, queue_chart
 from app.web.figures import day_figures
 from app.web.filters import company_name, customer_name
 from app.web.forms import PriorityForm, TechnicianStateForm
-from callbacks import manage, urgent
+from callbacks import announcements, incidents, manage, urgent
 from callbacks.queue import waiting
 
 bp = Blueprint("board", __name__, url_prefix="/board")
@@ -81,6 +84,11 @@ def board_context() -> dict:
         "technicians": technicians,
         "activity": activity,
         "figures": figures,
+        "proposals": incidents.proposals(now),
+        "incidents": [(incident, incidents.mergeable(incident)) for incident in incidents.open_incidents()],
+        "announcements": announcements.active(),
+        "languages": LANGUAGES,
+        "local": local,
         "queue_chart": queue_chart(figures["queue_length"]),
         "distribution_chart": distribution_chart(figures["distribution"]),
     }
@@ -146,6 +154,85 @@ def technician_state(technician_id: int):
     except (manage.NotFound, manage.Refused) as refusal:
         return _after_action(str(refusal))
     return _after_action(f"{technician.name} is now {technician.state}.")
+
+
+def _texts(prefix: str) -> dict[str, str]:
+    """One text for every language (``prefix``) unless a language has its own (``prefix_nl``…)."""
+    form = request.form
+    return incidents.texts_per_language(
+        form.get(prefix, "")[:1000], **{lang: form.get(f"{prefix}_{lang}", "")[:1000] for lang in LANGUAGES}
+    )
+
+
+@bp.post("/incidents")
+@manager_only
+def declare_incident():
+    """Declare an incident for one company (``company_id``) or for every caller (none given)."""
+    raw_company = request.form.get("company_id", "")
+    company_id = int(raw_company) if raw_company.isdigit() else None
+    try:
+        incident = incidents.open_incident(
+            company_id, request.form.get("title", ""), _texts("say"), by=current_user.username
+        )
+    except (ValueError, manage.NotFound) as refusal:
+        return _after_action(str(refusal))
+    return _after_action(_("Incident declared: %(title)s.", title=incident.title))
+
+
+@bp.post("/incidents/<int:incident_id>/update")
+@manager_only
+def update_incident(incident_id: int):
+    try:
+        incidents.post_update(incident_id, _texts("text"), by=current_user.username)
+    except (ValueError, manage.NotFound, manage.Refused) as refusal:
+        return _after_action(str(refusal))
+    return _after_action(_("Update sent to the callers of incident %(id)s.", id=incident_id))
+
+
+@bp.post("/incidents/<int:incident_id>/close")
+@manager_only
+def close_incident(incident_id: int):
+    try:
+        incidents.close(incident_id, _texts("text"), by=current_user.username)
+    except (manage.NotFound, manage.Refused) as refusal:
+        return _after_action(str(refusal))
+    return _after_action(_("Incident %(id)s resolved; its callers are told.", id=incident_id))
+
+
+@bp.post("/incidents/<int:incident_id>/merge/<int:callback_id>")
+@manager_only
+def merge_callback(incident_id: int, callback_id: int):
+    try:
+        callback = incidents.merge(incident_id, callback_id, by=current_user.username)
+    except (manage.NotFound, manage.Refused) as refusal:
+        return _after_action(str(refusal))
+    return _after_action(_("Ticket %(ticket)s merged into the incident.", ticket=callback.ticket.number))
+
+
+@bp.post("/announcements")
+@manager_only
+def announce():
+    form = request.form
+    minutes = form.get("minutes", "")
+    if not minutes.isdigit() or not 1 <= int(minutes) <= 7 * 24 * 60:
+        return _after_action(_("Say for how many minutes the announcement plays."))
+    try:
+        announcements.announce(
+            form.get("language", ""),
+            form.get("text", ""),
+            utcnow() + timedelta(minutes=int(minutes)),
+            by=current_user.username,
+        )
+    except ValueError as refusal:
+        return _after_action(str(refusal))
+    return _after_action(_("Announcement set."))
+
+
+@bp.post("/announcements/<language>/end")
+@manager_only
+def end_announcement(language: str):
+    announcements.end(language)
+    return _after_action(_("Announcement ended."))
 
 
 @bp.get("/export.csv")

@@ -27,7 +27,15 @@ from sqlalchemy import func, or_, select
 
 from app.clock import day_start, utcnow
 from app.extensions import db
-from app.models import AttemptOutcome, Call, Callback, CallbackAttempt, CallbackStatus
+from app.models import (
+    CANCELLED_BY_CALLER,
+    AttemptOutcome,
+    Call,
+    Callback,
+    CallbackAttempt,
+    CallbackStatus,
+    IncidentMember,
+)
 from app.surveys import csat_summary
 
 PRIORITIES = (1, 2, 3, 4)
@@ -119,6 +127,34 @@ def day_figures(now: datetime | None = None) -> dict:
         "distribution": distribution([minutes for _, minutes in times]),
         "queue_length": queue_length_series(since, now or utcnow()),
         "csat": csat_summary(since),
+        **caller_choices(since, now or utcnow()),
+    }
+
+
+def caller_choices(since: datetime, now: datetime) -> dict[str, int]:
+    """What callers chose themselves today: joined an incident, moved or cancelled their callback; missed windows.
+
+    A window is missed when it closed today before its callback was reached (nobody was free in time).
+    """
+    return {
+        "joined_incident": db.session.scalar(
+            select(func.count()).select_from(IncidentMember).where(IncidentMember.joined_at >= since)
+        ),
+        "moved_by_caller": db.session.scalar(
+            select(func.coalesce(func.sum(Callback.moves), 0)).where(
+                or_(Callback.queued_at >= since, Callback.ended_at.is_(None), Callback.ended_at >= since)
+            )
+        ),
+        "cancelled_by_caller": _count(
+            Callback.cancelled_by == CANCELLED_BY_CALLER,
+            Callback.status == CallbackStatus.CANCELLED,
+            Callback.ended_at >= since,
+        ),
+        "missed_windows": _count(
+            Callback.window_ends_at >= since,
+            Callback.window_ends_at <= now,
+            or_(Callback.ended_at.is_(None), Callback.ended_at > Callback.window_ends_at),
+        ),
     }
 
 

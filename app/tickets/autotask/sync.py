@@ -27,7 +27,7 @@ from app.autotask.errors import AutotaskError, AutotaskServerError, AutotaskUnav
 from app.autotask.picklists import Picklists
 from app.clock import utcnow
 from app.extensions import db
-from app.models import AutotaskNote, AutotaskTicket, SyncState, Ticket, TicketNote
+from app.models import AutotaskNote, AutotaskTicket, Incident, SyncState, Ticket, TicketNote
 from app.queueing import enqueue, job_context, queue, redis_connection
 
 log = logging.getLogger(__name__)
@@ -194,6 +194,47 @@ def push(ticket: Ticket, link: AutotaskTicket, client: AutotaskClient, *, fresh:
         client.patch("Tickets", changes)
         link.pushed_status, link.pushed_priority = ticket.status, ticket.priority
         db.session.commit()
+    push_incident_link(ticket, link, client, picklists)
+
+
+def wanted_type(ticket: Ticket) -> str | None:
+    """Where the ticket stands in an incident, as ``pushed_type`` records it; None: nowhere (yet).
+
+    A caller's ticket can only point at its problem once Autotask has the incident's
+    ticket as a Problem; until then it waits (the problem's push marks it pending).
+    """
+    if db.session.scalar(select(Incident.id).where(Incident.ticket_id == ticket.id)) is not None:
+        return "problem"
+    if ticket.problem_ticket_id is None:
+        return None
+    parent = db.session.get(AutotaskTicket, ticket.problem_ticket_id)
+    if parent is None or parent.autotask_id is None or parent.pushed_type != "problem":
+        return None
+    return f"incident:{parent.autotask_id}"
+
+
+def push_incident_link(ticket: Ticket, link: AutotaskTicket, client: AutotaskClient, picklists: Picklists) -> None:
+    """An incident's ticket is a Problem; a caller's ticket linked to it an Incident whose problemTicketId names it.
+
+    Both types are looked up by their configured labels in the ticketType picklist.
+    """
+    wanted = wanted_type(ticket)
+    if wanted is None or wanted == link.pushed_type:
+        return
+    config = current_app.config
+    changes: dict[str, Any] = {"id": link.autotask_id}
+    if wanted == "problem":
+        changes["ticketType"] = picklists.value("Tickets", "ticketType", config["AUTOTASK_PROBLEM_TYPE_LABEL"])
+    else:
+        changes["ticketType"] = picklists.value("Tickets", "ticketType", config["AUTOTASK_INCIDENT_TYPE_LABEL"])
+        changes["problemTicketId"] = int(wanted.partition(":")[2])
+    client.patch("Tickets", changes)
+    link.pushed_type = wanted
+    if wanted == "problem":
+        # Callers' tickets linked before Autotask had the problem can point at it now.
+        for child_id in db.session.scalars(select(Ticket.id).where(Ticket.problem_ticket_id == ticket.id)):
+            mark_pending(child_id)
+    db.session.commit()
 
 
 def make_way_for(number: str, ticket: Ticket) -> None:

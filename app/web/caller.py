@@ -1,0 +1,147 @@
+"""The caller's own callback page, ``/c/<token>`` (DESIGN §10): the link in their SMS.
+
+Mobile-first, in the caller's language, no login: ticket number, place in the
+queue and expected time, and two buttons, "cancel my callback" and "choose
+another time" (the windows of the IVR). GET only shows; changes are POSTs with
+the session's CSRF token. A link whose callback is over, or a forged one, shows
+"this link is no longer valid". Every route is on the ``caller`` blueprint so a
+rate limit can be put on the blueprint as a whole.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from app import callback_links, clock, messages, opening_hours, phone
+from app.extensions import db
+from app.models import Callback, CallbackStatus
+from app.web.auth import protect_forms
+from callbacks import estimate, lifecycle, manage
+from callbacks.queue import position
+
+bp = Blueprint("caller", __name__, url_prefix="/c")
+protect_forms(bp)
+
+#: Windows the page offers to move to.
+WINDOWS_OFFERED = 3
+BY = "the caller, on their callback page"
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str  # the window's start, epoch seconds
+    label: str
+
+
+def _callback(token: str) -> Callback | None:
+    callback_id = callback_links.callback_id_from(token)
+    return db.session.get(Callback, callback_id, populate_existing=True) if callback_id is not None else None
+
+
+def _epoch(moment: datetime) -> str:
+    return str(int(moment.astimezone(UTC).timestamp()))
+
+
+def _windows(callback: Callback, language: str) -> list[Choice]:
+    """The next windows, the callback's current one left out."""
+    current = clock.local(callback.scheduled_for) if callback.scheduled_for else None
+    return [
+        Choice(_epoch(window.start), messages.window(language, window.start, window.end))
+        for window in opening_hours.callback_windows(count=WINDOWS_OFFERED + 1)
+        if window.start != current
+    ][:WINDOWS_OFFERED]
+
+
+def _expected(callback: Callback, language: str, place: int | None) -> str:
+    if callback.status != CallbackStatus.WAITING:
+        return messages.page_text(language, "calling")
+    if callback.scheduled_for is not None and callback.scheduled_for > clock.utcnow():
+        window = messages.window(language, clock.local(callback.scheduled_for), clock.local(callback.window_ends_at))
+        return messages.page_text(language, "scheduled", window=window)
+    return messages.page_text(language, estimate.wait_prompt(callback, place or 1))
+
+
+def render(token: str, callback: Callback | None, notice_key: str | None = None, status: int = 200) -> Response:
+    language = messages.supported(callback.language if callback else _browser_language())
+    state = "none"
+    if callback is not None:
+        state = "final" if callback.status in lifecycle.FINAL else callback.status
+    place = position(callback) if state == "waiting" and not _not_yet_open(callback) else None
+    html = render_template(
+        "caller/page.html",
+        language=language,
+        t=lambda key, **values: messages.page_text(language, key, **values),
+        token=token,
+        callback=callback,
+        state=state,
+        position=place,
+        expected=_expected(callback, language, place) if state not in ("none", "final") else "",
+        windows=_windows(callback, language) if state == "waiting" else [],
+        notice=_notice(callback, language, notice_key),
+        desk=phone.display(current_app.config["DESK_NUMBER"]),
+    )
+    response = Response(html, status=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _notice(callback: Callback | None, language: str, key: str | None) -> str | None:
+    if key is None and callback is not None and callback.status in lifecycle.FINAL:
+        key = {CallbackStatus.COMPLETED: "completed", CallbackStatus.UNREACHABLE: "unreachable"}.get(
+            callback.status, "cancelled"
+        )
+    return messages.page_text(language, key) if key else None
+
+
+def _not_yet_open(callback: Callback) -> bool:
+    return callback.scheduled_for is not None and callback.scheduled_for > clock.utcnow()
+
+
+def _browser_language() -> str:
+    return request.accept_languages.best_match(messages.LANGUAGES) or current_app.config["DEFAULT_LANGUAGE"]
+
+
+def _gone(token: str, callback: Callback | None) -> Response | None:
+    """A forged link, or one whose callback is over: the polite "no longer valid"."""
+    if callback is None:
+        return render(token, None, status=404)
+    if callback.status in lifecycle.FINAL:
+        return render(token, callback, status=410)
+    return None
+
+
+@bp.get("/<token>")
+def page(token: str) -> Response:
+    callback = _callback(token)
+    return render(token, callback, status=200 if callback is not None else 404)
+
+
+@bp.post("/<token>/cancel")
+def cancel(token: str) -> Response:
+    callback = _callback(token)
+    if (gone := _gone(token, callback)) is not None:
+        return gone
+    try:
+        callback = manage.cancel(callback.id, by=BY, by_caller=True)
+    except manage.Refused:
+        return render(token, _callback(token), "too_late", status=409)
+    return render(token, callback, "cancelled")
+
+
+@bp.post("/<token>/move")
+def move(token: str) -> Response:
+    callback = _callback(token)
+    if (gone := _gone(token, callback)) is not None:
+        return gone
+    language = messages.supported(callback.language)
+    chosen = request.form.get("window", "")
+    windows = {_epoch(window.start): window for window in opening_hours.callback_windows(count=WINDOWS_OFFERED + 1)}
+    if chosen not in windows or chosen not in {choice.value for choice in _windows(callback, language)}:
+        return render(token, callback, "no_window", status=400)
+    window = windows[chosen]
+    try:
+        callback = manage.schedule(callback.id, clock.as_utc(window.start), clock.as_utc(window.end), BY, move=True)
+    except manage.Refused:
+        return render(token, _callback(token), "too_late", status=409)
+    return render(token, callback, "moved")
