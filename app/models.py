@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text, false, text
+from sqlalchemy import ForeignKey, Index, String, Text, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -148,9 +148,12 @@ class Ticket(db.Model):
     origin_call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
+    # Opened for a caller who asked about this other ticket but is not one of its people (DESIGN §11).
+    related_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
 
     contact: Mapped[Contact | None] = relationship()
     company: Mapped[Company | None] = relationship()
+    related_ticket: Mapped["Ticket | None"] = relationship(remote_side=[id])
     notes: Mapped[list["TicketNote"]] = relationship(back_populates="ticket", order_by="TicketNote.id")
 
     @property
@@ -385,6 +388,10 @@ class User(UserMixin, db.Model):
     # SHA-256 of the API bearer token; the token itself is shown once and never stored.
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A disabled account cannot log in; its sessions and API token stop working.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Stored in the session cookie; raising it (new password, disable) ends every session of the user.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     technician: Mapped[Technician | None] = relationship()
 

@@ -78,6 +78,7 @@ SECTIONS = {
     "Technician's leg": [
         "whisper",
         "whisper_unknown_customer",
+        "whisper_not_verified",
         "whisper_menu",
         "offer_gone",
         "calling_customer",

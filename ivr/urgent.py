@@ -9,14 +9,14 @@ at the front of the queue and a message for the ticket.
 from flask import Blueprint, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import phone, urls
+from app import urls
 from app.extensions import db
 from app.models import Call, CallOutcome, Technician, Ticket, UrgentStatus, UrgentTransfer
 from app.tickets import ticket_store
 from callbacks import jobs, urgent
 from callbacks.queue import queue_callback
 from ivr import catalog
-from ivr.calls import current_call
+from ivr.calls import current_call, whisper_customer
 from ivr.twiml import answer, say_goodbye, speak
 from ivr.webhook import hang_up, provider_webhook
 
@@ -104,13 +104,7 @@ def whisper(transfer_id: int):
     if transfer.status not in (UrgentStatus.RINGING, UrgentStatus.ONCALL):
         return answer(say_goodbye(VoiceResponse(), language, "urgent_taken"))
     ticket = transfer.ticket
-    contact = ticket.contact
-    if contact is not None:
-        customer = f"{contact.name}, {contact.company.name}" if contact.company else contact.name
-    else:
-        customer = (
-            phone.spoken(transfer.phone) if transfer.phone else catalog.text(language, "whisper_unknown_customer")
-        )
+    customer = whisper_customer(ticket, transfer.phone, language)
     twiml = VoiceResponse()
     gather = twiml.gather(
         action=urls.external("urgent.accept", transfer_id=transfer_id, who=request.args.get("who", "")),
