@@ -94,6 +94,14 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "ONCALL_RING_SECONDS": number("ONCALL_RING_SECONDS", 30),
         # Region for numbers keyed or stored without a country code.
         "PHONE_REGION": get("PHONE_REGION", "BE"),
+        # Countries the desk calls back and texts (ISO codes); fixed and mobile numbers only (app/phone.py).
+        "CALLBACK_COUNTRIES": frozenset(
+            code.strip().upper() for code in get("CALLBACK_COUNTRIES", "BE,NL,LU,FR,DE").split(",") if code.strip()
+        ),
+        # New tickets per caller number (and per keyed number) in an hour; the next call is refused politely.
+        "CALLS_PER_HOUR": number("CALLS_PER_HOUR", 3),
+        # Minutes after a live urgent transfer before the same number is put through live again (else a P1 callback).
+        "URGENT_COOLDOWN_MINUTES": number("URGENT_COOLDOWN_MINUTES", 15),
         # Priority per (urgency, impact); 1 is the highest.
         "PRIORITY_MATRIX": parse_priority_matrix(get("PRIORITY_MATRIX", DEFAULT_PRIORITY_MATRIX)),
         # Seconds the technician's phone rings before the offer counts as missed.

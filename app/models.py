@@ -56,6 +56,10 @@ class CallOutcome(StrEnum):
     CANCELLED_CALLBACK = "cancelled_callback"
     #: A step failed and the safe path promised a callback (set when the promise is taken).
     RESCUED = "rescued"
+    #: The caller offered only numbers the desk does not call back (premium-rate, another country…).
+    REFUSED_NUMBER = "refused_number"
+    #: The number had opened its share of tickets for the hour (``CALLS_PER_HOUR``): refused politely.
+    LIMITED = "limited"
 
 
 class TechnicianState(StrEnum):

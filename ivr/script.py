@@ -56,6 +56,8 @@ SECTIONS = {
         "confirm_number",
         "enter_number",
         "invalid_number",
+        "number_not_allowed",
+        "too_many_calls",
         "no_callback_number",
         "urgent_front_of_queue",
         "queued",

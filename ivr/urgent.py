@@ -13,7 +13,7 @@ from app import urls
 from app.extensions import db
 from app.models import Call, CallOutcome, Technician, Ticket, UrgentStatus, UrgentTransfer
 from app.tickets import ticket_store
-from callbacks import jobs, urgent
+from callbacks import jobs, limits, urgent
 from callbacks.queue import queue_callback
 from ivr import catalog
 from ivr.calls import current_call, whisper_customer
@@ -29,7 +29,9 @@ MAX_ROUNDS = 10
 def put_through(twiml: VoiceResponse, call: Call, ticket: Ticket, oncall_only: bool) -> VoiceResponse:
     """Start the transfer: "We are connecting you to a technician now." and the first round."""
     call.outcome = CallOutcome.PUT_THROUGH
-    transfer = urgent.start(call.sid, ticket, call.from_e164, oncall_only)
+    # A caller ID the desk may not call back is no callback number if nobody takes the call.
+    number = call.from_e164 if limits.may_call_back(call.from_e164) else None
+    transfer = urgent.start(call.sid, ticket, number, oncall_only)
     speak(twiml, call.language, "urgent_connecting")
     return next_round(twiml, call, transfer)
 
