@@ -6,7 +6,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from app import logs
+from app import logs, secret_settings
 from app.config import from_environment
 from app.extensions import db, migrate
 
@@ -16,6 +16,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config.update(from_environment())
     app.config.update(overrides or {})
+    secret_settings.settle(app.config)
     app.instance_path = app.config["INSTANCE_PATH"]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _tune_engine(app)

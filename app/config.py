@@ -2,8 +2,9 @@
 
 ``from_environment()`` is called by ``create_app`` each time, so a test (or a
 worker process) that sets variables before building the app gets them.
-``create_app(overrides)`` may replace any setting. Secrets fall back to values
-that only work with the local emulator.
+``create_app(overrides)`` may replace any setting. Secrets have no default:
+app/secret_settings.py refuses to start without them outside loopback and
+generates development ones on loopback.
 """
 
 import os
@@ -71,13 +72,15 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         # Redis carries RQ jobs only; nothing in it is the only copy of anything.
         # Or a redis+sentinel:// URL (app/redis_url.py).
         "REDIS_URL": checked_redis_url(get("REDIS_URL", DEFAULT_REDIS_URL)),
-        "SECRET_KEY": get("SECRET_KEY", "dev-only-secret-change-me"),
+        # Signs sessions, CSRF tokens and customers' links; at least 32 characters (app/secret_settings.py).
+        "SECRET_KEY": get("SECRET_KEY", ""),
         # A bearer token for /metrics that needs no database (a manager's API token works as well).
         "METRICS_TOKEN": get("METRICS_TOKEN", ""),
         # Days the phone line keeps callers' numbers, IVR calls and recordings (app/retention.py); 0 keeps them.
         "RETENTION_DAYS": number("RETENTION_DAYS", 0),
         "TWILIO_ACCOUNT_SID": get("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"),
-        "TWILIO_AUTH_TOKEN": get("TWILIO_AUTH_TOKEN", "emulator-auth-token"),
+        # Webhooks are signed with it; required outside loopback (app/secret_settings.py).
+        "TWILIO_AUTH_TOKEN": get("TWILIO_AUTH_TOKEN", ""),
         # Replaces the REST host: a local emulator or a Twilio-compatible provider.
         "TWILIO_API_BASE_URL": get("TWILIO_API_BASE_URL", ""),
         # The app's address as the provider sees it; signatures are checked against it.
@@ -95,6 +98,14 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "ONCALL_RING_SECONDS": number("ONCALL_RING_SECONDS", 30),
         # Region for numbers keyed or stored without a country code.
         "PHONE_REGION": get("PHONE_REGION", "BE"),
+        # Countries the desk calls back and texts (ISO codes); fixed and mobile numbers only (app/phone.py).
+        "CALLBACK_COUNTRIES": frozenset(
+            code.strip().upper() for code in get("CALLBACK_COUNTRIES", "BE,NL,LU,FR,DE").split(",") if code.strip()
+        ),
+        # New tickets per caller number (and per keyed number) in an hour; the next call is refused politely.
+        "CALLS_PER_HOUR": number("CALLS_PER_HOUR", 3),
+        # Minutes after a live urgent transfer before the same number is put through live again (else a P1 callback).
+        "URGENT_COOLDOWN_MINUTES": number("URGENT_COOLDOWN_MINUTES", 15),
         # Priority per (urgency, impact); 1 is the highest.
         "PRIORITY_MATRIX": parse_priority_matrix(get("PRIORITY_MATRIX", DEFAULT_PRIORITY_MATRIX)),
         # Seconds the technician's phone rings before the offer counts as missed.

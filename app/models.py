@@ -61,6 +61,10 @@ class CallOutcome(StrEnum):
     RESCUED = "rescued"
     #: The caller joined an open incident: kept informed by SMS, no callback.
     JOINED_INCIDENT = "joined_incident"
+    #: The caller offered only numbers the desk does not call back (premium-rate, another country…).
+    REFUSED_NUMBER = "refused_number"
+    #: The number had opened its share of tickets for the hour (``CALLS_PER_HOUR``): refused politely.
+    LIMITED = "limited"
 
 
 class TechnicianState(StrEnum):
@@ -192,9 +196,12 @@ class Ticket(db.Model):
     closed_at: Mapped[datetime | None]
     # The incident ticket this ticket is one report of (an outage: one parent, many callers).
     problem_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    # Opened for a caller who asked about this other ticket but is not one of its people (DESIGN §11).
+    related_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
 
     contact: Mapped[Contact | None] = relationship()
     company: Mapped[Company | None] = relationship()
+    related_ticket: Mapped["Ticket | None"] = relationship(remote_side=[id])
     notes: Mapped[list["TicketNote"]] = relationship(back_populates="ticket", order_by="TicketNote.id")
 
     @property
@@ -441,6 +448,10 @@ class User(UserMixin, db.Model):
     # SHA-256 of the API bearer token; the token itself is shown once and never stored.
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A disabled account cannot log in; its sessions and API token stop working.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Stored in the session cookie; raising it (new password, disable) ends every session of the user.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     technician: Mapped[Technician | None] = relationship()
 

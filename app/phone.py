@@ -25,6 +25,9 @@ WITHHELD_CALLER_IDS = frozenset(
 )
 
 MOBILE_TYPES = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+#: The only numbers the desk calls back or texts (DESIGN §11): premium-rate, shared-cost,
+#: toll-free, personal and other special numbers would make the desk pay, or pay someone.
+CALLBACK_TYPES = (PhoneNumberType.FIXED_LINE, *MOBILE_TYPES)
 
 
 def _parse(raw: str, region: str) -> phonenumbers.PhoneNumber | None:
@@ -50,6 +53,17 @@ def from_keypad(digits: str | None, region: str = "BE") -> str | None:
     if not 6 <= len(keyed) <= 17:
         return None
     return normalise(keyed, region)
+
+
+def refusal(e164: str, countries: frozenset[str]) -> str | None:
+    """Why the desk will not call this number back ("country", "premium_rate", …), or None."""
+    number = _parse(e164, "BE")
+    if number is None:
+        return "invalid"
+    if phonenumbers.region_code_for_number(number) not in countries:
+        return "country"
+    kind = phonenumbers.number_type(number)
+    return None if kind in CALLBACK_TYPES else PhoneNumberType.to_string(kind).lower()
 
 
 def is_mobile(e164: str) -> bool:

@@ -21,17 +21,16 @@ from rq.cron import CronScheduler
 from sqlalchemy import func, select
 from twilio.base.exceptions import TwilioRestException
 
-from app import notifications, telephony
+from app import notifications, secret_settings, telephony
 from app.extensions import db
 from app.models import Technician
 from app.queueing import redis_connection, workers_per_queue
 from app.redis_url import describe, redacted, sentinel_target
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
-#: The defaults of app/config.py that only make sense with the local emulator.
+#: The published defaults that only make sense with the local emulator (app/secret_settings.py).
 DEV_SECRET_KEY = "dev-only-secret-change-me"
 EMULATOR_AUTH_TOKEN = "emulator-auth-token"
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 @dataclass(frozen=True)
@@ -49,19 +48,16 @@ Check = Callable[[], Iterator[Finding]]
 
 def _local() -> bool:
     """The desk runs on loopback only: a developer's machine, not a deployment."""
-    return urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname in LOOPBACK_HOSTS
+    return secret_settings.is_loopback(current_app.config["PUBLIC_BASE_URL"])
 
 
 def settings() -> Iterator[Finding]:
     config = current_app.config
     public = urlsplit(config["PUBLIC_BASE_URL"])
-    if config["SECRET_KEY"] == DEV_SECRET_KEY:
+    problem = secret_settings.weakness(config["SECRET_KEY"])
+    if problem is not None:
         level = WARN if _local() else FAIL
-        yield Finding(
-            level, "SECRET_KEY", "the development default: set a long random value (sessions are signed with it)"
-        )
-    elif len(config["SECRET_KEY"]) < 32:
-        yield Finding(WARN, "SECRET_KEY", "shorter than 32 characters")
+        yield Finding(level, "SECRET_KEY", f"{problem}: set a long random value (sessions are signed with it)")
     else:
         yield Finding(OK, "SECRET_KEY", "set")
     if _local():
@@ -160,7 +156,7 @@ def instance() -> Iterator[Finding]:
 
 def provider() -> Iterator[Finding]:
     config = current_app.config
-    if config["TWILIO_AUTH_TOKEN"] == EMULATOR_AUTH_TOKEN and not config["TWILIO_API_BASE_URL"]:
+    if secret_settings.weakness(config["TWILIO_AUTH_TOKEN"]) and not config["TWILIO_API_BASE_URL"]:
         yield Finding(FAIL, "Twilio", "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are the emulator's: set the account's")
         return
     client = telephony.rest_client()

@@ -41,7 +41,7 @@ def build_app(workdir: Path, database: Database):
             "SQLALCHEMY_DATABASE_URI": database.url,
             "INSTANCE_PATH": str(workdir),
             "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),
-            "PUBLIC_BASE_URL": "http://bench.test",
+            "PUBLIC_BASE_URL": "http://127.0.0.1:9",  # loopback: development secrets (app/secret_settings.py)
             "DEFAULT_LANGUAGE": "en",
             "OPENING_HOURS": parse_hours("mon-sun 00:00-24:00"),
             "PUBLIC_HOLIDAYS": "",

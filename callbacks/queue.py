@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from app.clock import utcnow
 from app.extensions import db
 from app.models import OPEN_CALLBACK_STATUSES, Callback, CallbackStatus, Ticket
+from callbacks import limits
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,10 @@ def open_callback_for(phone: str) -> Callback | None:
     ).first()
 
 
+class RefusedNumber(ValueError):
+    """The number is premium-rate, shared-cost, of another country…: the desk does not call it."""
+
+
 def queue_callback(
     ticket: Ticket, phone: str, priority: int, language: str, due_at: datetime | None = None
 ) -> tuple[Callback, bool]:
@@ -135,7 +140,11 @@ def queue_callback(
     One caller, one callback: a number that already has an open callback keeps
     it and its place, and only its priority may go up. ``due_at`` holds a
     callback back (taken while the desk is closed: due at the next opening).
+    A number outside the callback-number policy is never queued (RefusedNumber).
     """
+    refused = limits.callback_refusal(phone)
+    if refused is not None:
+        raise RefusedNumber(f"{phone} is not a number the desk calls back ({refused})")
     existing = open_callback_for(phone)
     if existing is None:
         callback = Callback(

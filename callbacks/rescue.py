@@ -23,6 +23,7 @@ from app.extensions import db
 from app.models import Call, Callback, CallOutcome
 from app.queueing import enqueue
 from app.tickets import ticket_store
+from callbacks import limits
 from callbacks.queue import queue_callback
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def take(record: dict) -> None:
         update(Call).where(Call.sid == record["call_sid"], Call.outcome.is_(None)).values(outcome=CallOutcome.RESCUED)
     )
     db.session.commit()
-    if not record.get("phone"):
+    if not limits.may_call_back(record.get("phone")):
         return
     kept = db.session.scalar(select(Callback.id).where(Callback.ticket_id == ticket.id).limit(1))
     if kept is None:  # else the call queued its callback before it broke, or this promise was kept already

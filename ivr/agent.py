@@ -9,10 +9,11 @@ tells the engine how the attempt ended.
 from flask import Blueprint, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import phone, urls
+from app import urls
 from app.models import AttemptOutcome, CallbackAttempt
 from callbacks import attempts, jobs
 from ivr import catalog
+from ivr.calls import whisper_customer
 from ivr.twiml import answer, menu, say_goodbye, speak
 from ivr.webhook import hang_up, provider_webhook
 
@@ -36,16 +37,11 @@ def whisper(twiml: VoiceResponse, attempt: CallbackAttempt, language: str) -> No
     """Who is waiting, how urgent, and which ticket: everything needed to decide."""
     callback = attempt.callback
     ticket = callback.ticket
-    contact = ticket.contact
-    if contact is not None:
-        customer = f"{contact.name}, {contact.company.name}" if contact.company else contact.name
-    else:
-        customer = f"{catalog.text(language, 'whisper_unknown_customer')}, {phone.spoken(callback.phone)}"
     speak(
         twiml,
         language,
         "whisper",
-        customer=customer,
+        customer=whisper_customer(ticket, callback.phone, language),
         priority=callback.priority,
         ticket=catalog.spoken_ticket_number(language, ticket.number),
         title=ticket.title,

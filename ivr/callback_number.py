@@ -1,5 +1,7 @@
 """The callback number (the caller ID confirmed, or one keyed) and the caller's place in the queue."""
 
+import logging
+
 from flask import current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -8,7 +10,7 @@ from app.extensions import db
 from app.models import Call, Callback, CallOutcome, Ticket
 from app.notifications import queue_text
 from app.tickets import ticket_store
-from callbacks import jobs
+from callbacks import jobs, limits
 from callbacks.estimate import wait_prompt
 from callbacks.queue import position, promise_kept, queue_callback
 from ivr import bp, catalog, windows
@@ -16,11 +18,13 @@ from ivr.calls import current_call, open_ticket
 from ivr.twiml import answer, attempt_number, menu, say_goodbye, speak
 from ivr.webhook import caller_webhook, choice
 
+log = logging.getLogger(__name__)
+
 
 def offer_callback_number(twiml: VoiceResponse, call: Call, attempt: int = 0) -> VoiceResponse:
-    """Confirm the caller ID (or a keyed number); ask for one when there is none."""
+    """Confirm the caller ID (or a keyed number); ask for one when there is none we may call."""
     number = call.callback_phone or call.from_e164
-    if number is None:
+    if not limits.may_call_back(number):
         return ask_number(twiml, call, attempt=0)
     return menu(twiml, call.language, "confirm_number", "ivr.confirm_number", attempt, phone=phone.spoken(number))
 
@@ -36,9 +40,10 @@ def confirm_number():
     key = choice("12", default="1")
     if key is None:
         return answer(offer_callback_number(VoiceResponse(), call, attempt=1))
-    if key == "2":
+    number = call.callback_phone or call.from_e164
+    if key == "2" or not limits.may_call_back(number):
         return answer(ask_number(VoiceResponse(), call, attempt=0))
-    call.callback_phone = call.callback_phone or call.from_e164
+    call.callback_phone = number
     db.session.commit()
     return answer(finish_in_queue(call))
 
@@ -48,22 +53,40 @@ def confirm_number():
 def keyed_number():
     call = current_call(request.form)
     number = phone.from_keypad(request.form.get("Digits"), current_app.config["PHONE_REGION"])
-    if number is not None:
+    refused = limits.callback_refusal(number) if number is not None else "invalid"
+    if refused is None and limits.over_ticket_limit(number):
+        return answer(refuse_for_the_hour(VoiceResponse(), call, number))
+    if refused is None:
         call.callback_phone = number
         db.session.commit()
         return answer(offer_callback_number(VoiceResponse(), call))
     twiml = VoiceResponse()
-    speak(twiml, call.language, "invalid_number")
+    speak(twiml, call.language, "invalid_number" if refused == "invalid" else "number_not_allowed")
     if attempt_number(request.args.get("try")) == 0:
         return answer(ask_number(twiml, call, attempt=1))
-    if call.from_e164 is not None:
+    if limits.may_call_back(call.from_e164):
         return answer(offer_callback_number(twiml, call, attempt=1))
     ticket = open_ticket(call)
-    call.outcome = CallOutcome.NO_NUMBER
+    call.outcome = CallOutcome.NO_NUMBER if refused == "invalid" else CallOutcome.REFUSED_NUMBER
     db.session.commit()
-    ticket_store().add_note(ticket, "The caller could not give a callback number.")
+    if refused == "invalid":
+        ticket_store().add_note(ticket, "The caller could not give a callback number.")
+    else:
+        ticket_store().add_note(ticket, f"The caller gave {number}, which the desk does not call back ({refused}).")
+        log.info("call %s: callback number %s refused (%s)", call.sid, number, refused)
     speak(twiml, call.language, "no_callback_number")
     return answer(say_goodbye(twiml, call.language))
+
+
+def refuse_for_the_hour(twiml: VoiceResponse, call: Call, number: str) -> VoiceResponse:
+    """The number has opened its share of tickets this hour: say so politely, open nothing more."""
+    call.outcome = CallOutcome.LIMITED
+    db.session.commit()
+    log.info("call %s: %s has had its tickets for the hour (CALLS_PER_HOUR); refused", call.sid, number)
+    if call.ticket is not None:
+        ticket_store().add_note(call.ticket, f"No callback: {number} has had its tickets for the hour.")
+    speak(twiml, call.language, "too_many_calls")
+    return say_goodbye(twiml, call.language)
 
 
 def finish_in_queue(call: Call) -> VoiceResponse:
@@ -102,7 +125,12 @@ def finish_in_queue(call: Call) -> VoiceResponse:
 def confirm_by_sms(call: Call, ticket: Ticket, callback: Callback) -> None:
     """A mobile caller gets the ticket number and the callback promise in writing (never blocks the call)."""
     mobile = next(
-        (number for number in (call.from_e164, call.callback_phone) if number and phone.is_mobile(number)), None
+        (
+            number
+            for number in (call.from_e164, call.callback_phone)
+            if limits.may_call_back(number) and phone.is_mobile(number)
+        ),
+        None,
     )
     if mobile is not None:
         body = messages.text(

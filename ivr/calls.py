@@ -15,7 +15,7 @@ from app import messages, phone
 from app.clock import utcnow
 from app.directory import contacts
 from app.extensions import db
-from app.models import Call, Contact, Ticket
+from app.models import Call, Contact, ContactPhone, Ticket
 from app.tickets import ticket_store
 from ivr import catalog
 from ivr.urgency import priority_for
@@ -78,8 +78,48 @@ def call_ended(sid: str, status: str, duration: str | None) -> None:
     db.session.commit()
 
 
-def open_ticket(call: Call) -> Ticket:
-    """The call's ticket: a new one, or the existing ticket raised to the priority just given."""
+def may_act_on(call: Call, ticket: Ticket) -> bool:
+    """DESIGN §11: only the ticket's own caller or a contact of its company may act on a ticket.
+
+    Ticket numbers follow a daily counter, so knowing one proves nothing; the caller ID is the
+    only thing the desk has (a spoofed one is why the whisper says who was not verified).
+    """
+    number = call.from_e164
+    if number is None:
+        return False
+    if number == ticket.caller_phone:
+        return True
+    company = ticket.customer_company
+    people = select(ContactPhone.id).join(Contact).where(ContactPhone.e164 == number)
+    if company is not None:
+        people = people.where(Contact.company_id == company.id)
+    elif ticket.contact_id is not None:
+        people = people.where(Contact.id == ticket.contact_id)
+    else:
+        return False
+    return db.session.scalars(people.limit(1)).first() is not None
+
+
+def whisper_customer(ticket: Ticket, number: str | None, language: str) -> str:
+    """Who the technician is told is waiting: the ticket's contact, else the number, and whether verified."""
+    contact = ticket.contact
+    if contact is not None:
+        customer = f"{contact.name}, {contact.company.name}" if contact.company else contact.name
+    elif number:
+        customer = f"{catalog.text(language, 'whisper_unknown_customer')}, {phone.spoken(number)}"
+    else:
+        customer = catalog.text(language, "whisper_unknown_customer")
+    if ticket.related_ticket_id is not None:
+        customer = f"{customer}, {catalog.text(language, 'whisper_not_verified')}"
+    return customer
+
+
+def open_ticket(call: Call, related: Ticket | None = None) -> Ticket:
+    """The call's ticket: a new one, or the existing ticket raised to the priority just given.
+
+    ``related`` is a ticket the caller asked about without being one of its people: the new
+    ticket names it, and the caller acts on the new one only.
+    """
     priority = priority_for(call.urgency, call.impact)
     store = ticket_store()
     if call.ticket is not None:
@@ -90,9 +130,16 @@ def open_ticket(call: Call) -> Ticket:
                 call.ticket, f"Caller reports by phone: {call.urgency}, {call.impact}; priority P{priority}."
             )
         return call.ticket
+    if call.transcript:
+        title = headline(call.transcript)
+    elif related is not None:
+        title = messages.text(call.language, "ticket_title_related", ticket=related.number)
+    else:
+        title = messages.text(call.language, "ticket_title")
     ticket = store.create(
         origin_call_sid=call.sid,
-        title=headline(call.transcript) if call.transcript else messages.text(call.language, "ticket_title"),
+        title=title,
+        related_ticket_id=related.id if related is not None else None,
         caller_phone=call.from_e164,
         contact_id=call.contact_id,
         company_id=call.contact.company_id if call.contact else None,

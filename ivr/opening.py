@@ -6,7 +6,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from app import urls
 from app.extensions import db
 from app.messages import LANGUAGES
-from app.models import Call, Callback, CallbackStatus, CallOutcome
+from app.models import OPEN_CALLBACK_STATUSES, Call, Callback, CallbackStatus, CallOutcome
 from callbacks import announcements, manage
 from callbacks.queue import open_callback_for, position
 from ivr import bp, incidents, problem, tickets
@@ -101,19 +101,39 @@ def main_menu():
 
 
 def open_callback_menu(twiml: VoiceResponse, call: Call, callback: Callback, attempt: int) -> VoiceResponse:
-    """Keep your place, cancel, or another question (cancel only while still waiting)."""
+    """Keep your place, cancel, or another question (cancel only while still waiting).
+
+    The answer's URL names the callback the caller heard about: a replayed "cancel" acts on
+    that callback or on nothing, never on whichever callback the number has open by then.
+    """
+    values = {"callback": callback.id}
     if callback.status == CallbackStatus.WAITING:
         return menu(
-            twiml, call.language, "open_callback_menu", "ivr.open_callback", attempt, position=position(callback)
+            twiml,
+            call.language,
+            "open_callback_menu",
+            "ivr.open_callback",
+            attempt,
+            url_values=values,
+            position=position(callback),
         )
-    return menu(twiml, call.language, "open_callback_soon_menu", "ivr.open_callback", attempt)
+    return menu(twiml, call.language, "open_callback_soon_menu", "ivr.open_callback", attempt, url_values=values)
+
+
+def heard_callback(call: Call) -> Callback | None:
+    """The callback this menu was about, while it is still open and still this caller's."""
+    wanted = request.args.get("callback", "")
+    callback = db.session.get(Callback, int(wanted)) if wanted.isdigit() and len(wanted) < 10 else None
+    if callback is None or call.from_e164 is None or callback.phone != call.from_e164:
+        return None
+    return callback if callback.status in OPEN_CALLBACK_STATUSES else None
 
 
 @bp.post("/open-callback")
 @caller_webhook
 def open_callback():
     call = current_call(request.form)
-    callback = open_callback_for(call.from_e164) if call.from_e164 else None
+    callback = heard_callback(call)
     if callback is None:
         return answer(main_menu_or_closed(VoiceResponse(), call))
     key = choice("123" if callback.status == CallbackStatus.WAITING else "13", default="1")

@@ -7,6 +7,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from app import opening_hours, urls
 from app.extensions import db
 from app.models import Call, Ticket
+from callbacks import limits
 from ivr import bp, callback_number, catalog, urgent
 from ivr.calls import current_call, headline, open_ticket
 from ivr.twiml import answer, menu, speak
@@ -71,7 +72,9 @@ def impact():
     if ticket.origin_call_sid == call.sid:
         speak(twiml, call.language, "ticket_created", ticket=catalog.spoken_ticket_number(call.language, ticket.number))
     desk_open = opening_hours.is_open()
-    if (desk_open and ticket.priority == 1) or (not desk_open and call.urgent_line):
+    urgent_now = (desk_open and ticket.priority == 1) or (not desk_open and call.urgent_line)
+    # One live transfer per number per cooldown: another urgent call from it is a P1 callback.
+    if urgent_now and not limits.urgent_cooling_down(call.from_e164, call.sid):
         return answer(urgent.put_through(twiml, call, ticket, oncall_only=not desk_open))
     return answer(callback_number.offer_callback_number(twiml, call))
 

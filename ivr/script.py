@@ -58,6 +58,8 @@ SECTIONS = {
         "confirm_number",
         "enter_number",
         "invalid_number",
+        "number_not_allowed",
+        "too_many_calls",
         "no_callback_number",
         "urgent_front_of_queue",
         "queued",
@@ -83,6 +85,7 @@ SECTIONS = {
     "Technician's leg": [
         "whisper",
         "whisper_unknown_customer",
+        "whisper_not_verified",
         "whisper_menu",
         "offer_gone",
         "calling_customer",

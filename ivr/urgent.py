@@ -9,14 +9,14 @@ at the front of the queue and a message for the ticket.
 from flask import Blueprint, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import phone, urls
+from app import urls
 from app.extensions import db
 from app.models import Call, CallOutcome, Technician, Ticket, UrgentStatus, UrgentTransfer
 from app.tickets import ticket_store
-from callbacks import jobs, urgent
+from callbacks import jobs, limits, urgent
 from callbacks.queue import queue_callback
 from ivr import catalog
-from ivr.calls import current_call
+from ivr.calls import current_call, whisper_customer
 from ivr.twiml import answer, say_goodbye, speak
 from ivr.webhook import hang_up, provider_webhook
 
@@ -29,7 +29,9 @@ MAX_ROUNDS = 10
 def put_through(twiml: VoiceResponse, call: Call, ticket: Ticket, oncall_only: bool) -> VoiceResponse:
     """Start the transfer: "We are connecting you to a technician now." and the first round."""
     call.outcome = CallOutcome.PUT_THROUGH
-    transfer = urgent.start(call.sid, ticket, call.from_e164, oncall_only)
+    # A caller ID the desk may not call back is no callback number if nobody takes the call.
+    number = call.from_e164 if limits.may_call_back(call.from_e164) else None
+    transfer = urgent.start(call.sid, ticket, number, oncall_only)
     speak(twiml, call.language, "urgent_connecting")
     return next_round(twiml, call, transfer)
 
@@ -104,13 +106,7 @@ def whisper(transfer_id: int):
     if transfer.status not in (UrgentStatus.RINGING, UrgentStatus.ONCALL):
         return answer(say_goodbye(VoiceResponse(), language, "urgent_taken"))
     ticket = transfer.ticket
-    contact = ticket.contact
-    if contact is not None:
-        customer = f"{contact.name}, {contact.company.name}" if contact.company else contact.name
-    else:
-        customer = (
-            phone.spoken(transfer.phone) if transfer.phone else catalog.text(language, "whisper_unknown_customer")
-        )
+    customer = whisper_customer(ticket, transfer.phone, language)
     twiml = VoiceResponse()
     gather = twiml.gather(
         action=urls.external("urgent.accept", transfer_id=transfer_id, who=request.args.get("who", "")),

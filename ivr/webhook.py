@@ -17,7 +17,7 @@ from app import phone, urls
 from app.models import Call
 from app.sql import rollback
 from app.telephony import signature_is_valid
-from callbacks import rescue
+from callbacks import limits, rescue
 from ivr.twiml import answer, attempt_number, menu, say_goodbye, speak
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def rescued_call() -> VoiceResponse:
     caller = phone.normalise(request.form.get("From"), current_app.config["PHONE_REGION"])
     twiml = VoiceResponse()
     speak(twiml, language, "technical_problem")
-    if caller is None:
+    if not limits.may_call_back(caller):
         speak(twiml, language, "rescue_voicemail")
         twiml.record(
             action=urls.external("ivr.goodbye"),

@@ -21,7 +21,8 @@ from autotask_standin import AutotaskStandIn
 from callbacks.dispatch import claim_batch
 from emulator import TwilioEmulator
 
-AUTH_TOKEN = "test-auth-token"
+AUTH_TOKEN = "test-auth-token-0123456789abcdef0123"
+SECRET_KEY = "test-secret-key-0123456789abcdef0123456789"
 ACCOUNT_SID = "AC" + "1" * 32
 #: Where conftest.py says this run's Redis is (a private server, or TEST_REDIS_URL).
 REDIS_URL_VARIABLE = "CALLBACK_DESK_TEST_REDIS_URL"
@@ -46,6 +47,7 @@ def settings(database_url: str, instance: Path, **extra) -> dict:
         "INSTANCE_PATH": str(instance),
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "SECRET_KEY": SECRET_KEY,
         "PUBLIC_BASE_URL": "http://desk.test",
         "DEFAULT_LANGUAGE": "en",
         "OPENING_HOURS": "mon-sun 00:00-24:00",

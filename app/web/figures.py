@@ -13,6 +13,8 @@
 - **abandoned**: inbound calls that ended today with no outcome (``Call.outcome``): the
   caller hung up before a callback was queued or kept, their ticket read back, or the call
   put through; **calls ended** is every inbound call that ended today;
+- **refused** / **limited**: inbound calls today that offered only numbers the desk does not
+  call back, or whose number had had its tickets for the hour (DESIGN §11);
 - **queue length** at a moment: callbacks open then (queued, not yet ended);
 - **CSAT**: the average survey rating (1-5) given today, from ``app.surveys.csat_summary``.
 """
@@ -34,6 +36,7 @@ from app.models import (
     Callback,
     CallbackAttempt,
     CallbackStatus,
+    CallOutcome,
     IncidentMember,
 )
 from app.surveys import csat_summary
@@ -110,11 +113,23 @@ def inbound_calls(since: datetime) -> tuple[int, int]:
     return ended, abandoned
 
 
+def refused_calls(since: datetime) -> tuple[int, int]:
+    """Inbound calls since ``since`` refused for their callback number, and refused by the hourly limit."""
+    refused, limited = db.session.execute(
+        select(
+            func.count().filter(Call.outcome == CallOutcome.REFUSED_NUMBER),
+            func.count().filter(Call.outcome == CallOutcome.LIMITED),
+        ).where(Call.started_at >= since)
+    ).one()
+    return refused, limited
+
+
 def day_figures(now: datetime | None = None) -> dict:
     """Everything the board's figures panel shows for today."""
     since = day_start(now)
     times = times_to_callback(since)
     calls_ended, abandoned = inbound_calls(since)
+    refused, limited = refused_calls(since)
     return {
         "since": since,
         "queued": _count(Callback.queued_at >= since),
@@ -123,6 +138,8 @@ def day_figures(now: datetime | None = None) -> dict:
         "cancelled": _count(Callback.status == CallbackStatus.CANCELLED, Callback.ended_at >= since),
         "calls_ended": calls_ended,
         "abandoned": abandoned,
+        "refused": refused,
+        "limited": limited,
         "priorities": per_priority(times),
         "distribution": distribution([minutes for _, minutes in times]),
         "queue_length": queue_length_series(since, now or utcnow()),
