@@ -162,7 +162,7 @@ def message(transfer_id: int):
     url = request.form.get("RecordingUrl", "")[:500]
     if transfer is not None and url:
         ticket = transfer.ticket
-        if ticket.recording_url != url:
+        if not any(url in note.body for note in ticket.notes):
             ticket.recording_url = ticket.recording_url or url
             db.session.commit()
             ticket_store().add_note(ticket, f"Message left after an urgent call nobody could take: {url}")
