@@ -383,6 +383,14 @@ def caller_hung_up(transfer: UrgentTransfer) -> bool:
     return True
 
 
+def taker_call_sid(transfer: UrgentTransfer) -> str | None:
+    """The call of whoever took the urgent call: the winning technician's leg, or the on-call leg."""
+    if transfer.taken_by_oncall:
+        return transfer.oncall_sid
+    winner = next((ring for ring in transfer.rings if ring.technician_id == transfer.technician_id), None)
+    return winner.call_sid if winner is not None else None
+
+
 def call_over(transfer: UrgentTransfer, talk_seconds: int | None) -> bool:
     """The connected urgent call ended: the technician goes to wrap-up, the ticket gets a note."""
     if not _move(transfer, UrgentStatus.CONNECTED, UrgentStatus.ENDED, ended_at=utcnow()):
