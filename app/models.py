@@ -464,6 +464,7 @@ class UrgentStatus(StrEnum):
     CONNECTED = "connected"  # someone pressed 1 and is talking to the caller
     QUEUED = "queued"  # nobody took it: a P1 callback at the front instead
     ENDED = "ended"  # the connected call is over
+    ABANDONED = "abandoned"  # the caller hung up while on hold
 
 
 OPEN_URGENT_STATUSES = (UrgentStatus.RINGING, UrgentStatus.ONCALL, UrgentStatus.CONNECTED)
@@ -483,6 +484,10 @@ class UrgentTransfer(db.Model):
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("technician.id"))
     taken_by_oncall: Mapped[bool] = mapped_column(default=False)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the current round of ringing (technicians, then the on-call number) began.
+    stage_since: Mapped[datetime | None]
+    # The on-call number's leg, a call of its own like each technician's.
+    oncall_sid: Mapped[str | None] = mapped_column(String(64))
     connected_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
 
@@ -497,6 +502,9 @@ class UrgentRing(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     transfer_id: Mapped[int] = mapped_column(ForeignKey("urgent_transfer.id"), index=True)
     technician_id: Mapped[int] = mapped_column(ForeignKey("technician.id"))
+    # The technician's leg (placed through the REST API) and when its whisper began.
+    call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    answered_at: Mapped[datetime | None]
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
 

@@ -30,8 +30,14 @@ def rest_client() -> Client:
     return client
 
 
-def place_call(to: str, url: str, status_callback: str, timeout: int) -> str:
-    """Ring ``to`` from the desk number; the provider fetches ``url`` on answer. Returns the call SID."""
+def place_call(to: str, url: str, status_callback: str, timeout: int, detect_machine: bool = False) -> str:
+    """Ring ``to`` from the desk number; the provider fetches ``url`` on answer. Returns the call SID.
+
+    With ``detect_machine`` the provider holds the ``url`` request until it knows who
+    answered and sends ``AnsweredBy`` (human, machine_*, fax, unknown) with it:
+    https://www.twilio.com/docs/voice/answering-machine-detection
+    """
+    extra = {"machine_detection": "Enable"} if detect_machine else {}
     call = rest_client().calls.create(
         to=to,
         from_=current_app.config["DESK_NUMBER"],
@@ -40,8 +46,32 @@ def place_call(to: str, url: str, status_callback: str, timeout: int) -> str:
         # Only the final status matters (a missed offer); the pickup is reported by the answer URL.
         status_callback_event=["completed"],
         timeout=timeout,
+        **extra,
     )
     return call.sid
+
+
+def end_call(sid: str) -> None:
+    """Hang up a call in any state: ``Status=completed`` ends it ringing or answered.
+
+    https://www.twilio.com/docs/voice/api/call-resource#update-a-call-resource
+    """
+    rest_client().calls(sid).update(status="completed")
+
+
+def cancel_call(sid: str) -> None:
+    """Stop a call still queued or ringing; an answered call is left alone (``Status=canceled``)."""
+    rest_client().calls(sid).update(status="canceled")
+
+
+def redirect_call(sid: str, url: str) -> None:
+    """Make a live call continue with the TwiML at ``url`` (REST ``Url`` update)."""
+    rest_client().calls(sid).update(url=url, method="POST")
+
+
+def is_machine(answered_by: str | None) -> bool:
+    """What answering-machine detection reports for a voicemail or a fax: never a person reached."""
+    return bool(answered_by) and (answered_by.startswith("machine") or answered_by == "fax")
 
 
 def signature_is_valid() -> bool:

@@ -38,6 +38,26 @@ def call_status(attempt_id: int | None = None, leg: str | None = None) -> str:
     return external("ivr.status", **values)
 
 
+def urgent_whisper(transfer_id: int, leg: str) -> str:
+    """Fetched when a leg rung for an urgent call picks up (``leg``: a ring id, or oncall)."""
+    return external("urgent.whisper", transfer_id=transfer_id, leg=leg)
+
+
+def urgent_leg_status(transfer_id: int, leg: str) -> str:
+    """The status callback of a leg rung for an urgent call."""
+    return external("urgent.leg_status", transfer_id=transfer_id, leg=leg)
+
+
+def urgent_taken(transfer_id: int, leg: str) -> str:
+    """Where a leg still in its whisper goes when a colleague took the urgent call."""
+    return external("urgent.taken", transfer_id=transfer_id, leg=leg)
+
+
+def urgent_nobody_free(transfer_id: int) -> str:
+    """Where the urgent caller on hold goes when nobody took the call: P1 callback and message."""
+    return external("urgent.nobody_free", transfer_id=transfer_id)
+
+
 # -- what customers get ----------------------------------------------------------------------------
 
 

@@ -6,7 +6,8 @@
 Drives the same caller through the IVR twice per round with the app's test client
 (signed webhooks, real database, Redis for the dispatch trigger): once reporting a
 P2 problem (callback path: confirm the number, queued) and once a P1 (urgent path:
-put through, whisper, accept, Dial action). Prints, per webhook, the mean number of
+put through with the technician's leg placed through the REST API of a local Twilio
+emulator, the wait document, whisper, accept, the taker's Dial action). Prints, per webhook, the mean number of
 SQL statements (round trips) and the p50/p99 latency, and the difference of the two
 paths at the step where they part (impact) and over the whole call.
 """
@@ -33,11 +34,13 @@ from app.extensions import db
 from app.models import Technician, UrgentTransfer
 from app.opening_hours import parse_hours
 from bench.harness import Database
+from emulator import Phone, TwilioEmulator
 
 
-def build_app(workdir: Path, database: Database):
+def build_app(workdir: Path, database: Database, rest_url: str):
     return create_app(
         {
+            "TWILIO_API_BASE_URL": rest_url,
             "SQLALCHEMY_DATABASE_URI": database.url,
             "INSTANCE_PATH": str(workdir),
             "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),
@@ -96,15 +99,16 @@ def urgent_path(provider: Provider, sid: str, caller: str) -> None:
     report_problem(provider, sid, caller)
     provider.post("/voice/impact?try=0", "impact (urgent)", sid, caller, Digits="3")
     transfer = db.session.scalars(sa.select(UrgentTransfer).where(UrgentTransfer.call_sid == sid)).one()
-    technician = transfer.rings[0].technician_id
-    leg = "CA" + uuid.uuid4().hex
-    provider.post(f"/voice/urgent/{transfer.id}/whisper?who={technician}", "whisper", leg, "+3234603535")
-    provider.post(f"/voice/urgent/{transfer.id}/accept?who={technician}", "accept", leg, "+3234603535", Digits="1")
+    ring = transfer.rings[0].id
+    leg = transfer.rings[0].call_sid
+    provider.post(f"/voice/urgent/{transfer.id}/hold", "hold", sid, caller, QueueTime="2")
+    provider.post(f"/voice/urgent/{transfer.id}/whisper/{ring}", "whisper", leg, "+3234603535", AnsweredBy="human")
+    provider.post(f"/voice/urgent/{transfer.id}/accept/{ring}", "accept", leg, "+3234603535", Digits="1")
     provider.post(
-        f"/voice/urgent/{transfer.id}/dialed?stage=ringing",
-        "dialed",
-        sid,
-        caller,
+        f"/voice/urgent/{transfer.id}/bridged/{ring}",
+        "bridged",
+        leg,
+        "+3234603535",
         DialCallStatus="completed",
         DialCallDuration="60",
     )
@@ -125,7 +129,11 @@ def main() -> None:
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         database = Database.create(os.environ.get("DATABASE_URL", ""), Path(workdir))
-        app = build_app(Path(workdir), database)
+        # The provider's REST side: the technician's leg rings a phone that never answers.
+        emulator = TwilioEmulator("AC" + "0" * 32, "bench-token-" + "0" * 20).start()
+        emulator.default_phone = Phone(answer="no-answer")
+        app = build_app(Path(workdir), database, emulator.base_url)
+        emulator.auth_token = app.config["TWILIO_AUTH_TOKEN"]
         with app.app_context():
             upgrade()
             db.session.add(Technician(name="Bench", phone="+32470000001", languages="en", state="available"))
@@ -147,7 +155,7 @@ def main() -> None:
             callback_total = sum(
                 summary(provider.samples[label])[0] for label in [*SHARED, "impact (callback)", "confirm-number"]
             )
-            urgent_hooks = [*SHARED, "impact (urgent)", "whisper", "accept", "dialed"]
+            urgent_hooks = [*SHARED, "impact (urgent)", "hold", "whisper", "accept", "bridged"]
             urgent_total = sum(summary(provider.samples[label])[0] for label in urgent_hooks)
             print(
                 f"where the paths part (impact): urgent {urgent_statements:.1f} vs callback {callback_statements:.1f} "
@@ -160,6 +168,7 @@ def main() -> None:
             )
             db.session.remove()
             db.engine.dispose()
+        emulator.stop()
         database.drop()
 
 

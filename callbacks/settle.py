@@ -116,9 +116,11 @@ def settle_transfer(transfer: UrgentTransfer) -> bool:
     caller_call = _fetch(transfer.call_sid)
     if caller_call is None or caller_call.status not in FINAL_CALL_STATUSES:
         return False
-    legs = telephony.rest_client().calls.list(parent_call_sid=transfer.call_sid, limit=20)
-    talked = [int(leg.duration) for leg in legs if leg.status == "completed" and leg.duration]
-    settled = urgent.call_over(transfer, max(talked) if talked else None)
+    # The one who took the call was rung by a call of their own: its length is the talk.
+    taker_sid = urgent.taker_call_sid(transfer)
+    taker = _fetch(taker_sid) if taker_sid else None
+    talked = int(taker.duration) if taker is not None and taker.status == "completed" and taker.duration else None
+    settled = urgent.call_over(transfer, talked)
     if settled:
         log.warning("urgent transfer %s settled from the provider's records", transfer.id)
     return settled

@@ -28,6 +28,8 @@ class OutboundRequest:
     status_callback_method: str = "POST"
     status_events: frozenset[str] = frozenset({"completed"})
     timeout: int = 60
+    #: MachineDetection: Enable or DetectMessageEnd (None: no answering-machine detection).
+    machine_detection: str | None = None
 
 
 def run_inbound_call(emu: TwilioEmulator, rec: CallRecord, caller: CallerInput) -> None:
@@ -76,11 +78,30 @@ def run_outbound_call(emu: TwilioEmulator, rec: CallRecord, request: OutboundReq
     if redirect is not None:
         url, method, twiml = redirect.url, redirect.method, redirect.twiml
     fallback = (request.fallback_url, request.fallback_method) if request.fallback_url else None
-    ended = CallSession(emu, rec, callee, fallback=fallback).run(url, method, twiml)
+    ended = CallSession(emu, rec, callee, fallback=fallback).run(
+        url, method, twiml, detect_machine(rec, phone, request)
+    )
     rec.finish(ended.status)
     if isinstance(callee, Handset):
         callee.ended(rec)
     progress.completed()
+
+
+def detect_machine(rec: CallRecord, phone: Phone, request: OutboundRequest) -> dict[str, str]:
+    """Answering-machine detection: with MachineDetection the Url request carries AnsweredBy.
+
+    Twilio holds the Url request until it has decided (synchronous AMD):
+    https://www.twilio.com/docs/voice/answering-machine-detection — ``human``,
+    ``machine_start`` (Enable) or ``machine_end_beep`` (DetectMessageEnd, after the greeting).
+    """
+    if not request.machine_detection:
+        return {}
+    if phone.machine:
+        rec.answered_by = "machine_end_beep" if request.machine_detection == "DetectMessageEnd" else "machine_start"
+    else:
+        rec.answered_by = "human"
+    rec.events.append(("answered-by", rec.answered_by))
+    return {"AnsweredBy": rec.answered_by}
 
 
 def ring_callee(

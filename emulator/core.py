@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 from emulator.calls import OutboundRequest, run_inbound_call, run_outbound_call
 from emulator.handsets import Handset
 from emulator.phones import CallerInput, Phone, PhoneFactory
+from emulator.queues import Queues
 from emulator.recordings import Recording, RecordingCallbacks, send_recording_callbacks
 from emulator.records import (
     API_VERSION,
@@ -36,6 +37,7 @@ REST_HANG_SECONDS = 30.0
 #: Phones a browser made interactive through the control API go back to their automatic
 #: behaviour when nobody has looked at them (GET /_emulator/handsets) for this long.
 HANDSET_LEASE_SECONDS = 60.0
+HOLD_LOOP_SECONDS = 0.2
 
 #: 500: refused; "timeout": no answer before the client gives up, nothing done; "late": done, but
 #: answered only after the client gave up (the provider was slow: the client cannot know it worked).
@@ -83,6 +85,9 @@ class TwilioEmulator:
         self.default_phone = Phone()
         self.phone_factory: PhoneFactory | None = None
         self.fail_rest: RestFault = None
+        self.queues = Queues()
+        #: Real seconds between two requests of an <Enqueue> waitUrl (hold music, compressed).
+        self.hold_loop_seconds = HOLD_LOOP_SECONDS
         self.webhooks = Webhooks(auth_token, self._log_request, webhook_timeout)
         self._phones: dict[str, Phone] = {}
         self._handsets: dict[str, Handset] = {}
@@ -215,6 +220,7 @@ class TwilioEmulator:
         keys: list[str] | None = None,
         to: str | None = None,
         hangup_when_done: bool = False,
+        hold_patience: float | None = None,
     ) -> CallRecord:
         """Call the desk from `from_` and walk the whole call; returns when it ends.
 
@@ -225,7 +231,7 @@ class TwilioEmulator:
         rec = self.new_call("inbound", from_=from_, to=to or self.desk_number)
         if keys is None:
             keys = self.phone_for(from_, rec).keys
-        run_inbound_call(self, rec, CallerInput(keys, hangup_when_done))
+        run_inbound_call(self, rec, CallerInput(keys, hangup_when_done, hold_patience))
         self._log_call(rec)
         return rec
 
@@ -361,6 +367,20 @@ class TwilioEmulator:
             if left <= 0:
                 return False
             self._stop.wait(min(left, POLL_SECONDS))
+
+    def sleep_until(self, event: threading.Event, seconds: float, *controls: CallControl) -> None:
+        """Really wait up to ``seconds`` for ``event``, a REST instruction or stop()."""
+        deadline = time.monotonic() + seconds
+        while not event.is_set() and not self._stop.is_set() and not any(c.pending for c in controls):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            event.wait(min(left, POLL_SECONDS))
+
+    @property
+    def stop_event(self) -> threading.Event:
+        """Set once stop() was called (for waits that take an Event)."""
+        return self._stop
 
     def hang_rest_request(self) -> None:
         """Hold a REST answer past any client timeout (fail_rest="timeout" or "late")."""

@@ -70,6 +70,9 @@ def perform_dial(session: CallSession, verb: ET.Element, doc: Document) -> Docum
     """
     if session.whisper:
         session.invalid(doc, "<Dial> is not allowed in a <Number> url document")
+    queue = verb.find("Queue")
+    if queue is not None:
+        return dial_queue(session, verb, queue, doc)
     targets = read_targets(session, verb, doc)
     caller_id = verb.get("callerId") or session.rec.from_
     legs = [open_leg(session, target, caller_id) for target in targets]
@@ -93,6 +96,23 @@ def perform_dial(session: CallSession, verb: ET.Element, doc: Document) -> Docum
         session.emu.notify(session.rec, url, call_params(session.rec) | params, method_of(verb))
         return None
     return session.fetch(url, method_of(verb), params)
+
+
+def dial_queue(session: CallSession, verb: ET.Element, queue: ET.Element, doc: Document) -> Document | None:
+    """<Dial><Queue>: take the first caller waiting in the queue (emulator.queues)."""
+    from emulator.queues import perform_dial_queue
+
+    if len(verb) != 1:
+        session.invalid(doc, "<Dial><Queue> cannot be mixed with other nouns")
+    status, caller, seconds = perform_dial_queue(session, queue, int_attr(verb, "timeout", 30) or 30)
+    session.rec.events.append(("dial-status", status))
+    action = verb.get("action")
+    if action is None:
+        return None
+    params = {"DialCallStatus": status, "DialBridged": "true" if caller else "false"}
+    if caller is not None:
+        params |= {"DialCallSid": caller.sid, "DialCallDuration": str(seconds)}
+    return session.fetch(urljoin(doc.url, action), method_of(verb), params)
 
 
 def read_targets(session: CallSession, verb: ET.Element, doc: Document) -> list[Target]:

@@ -38,6 +38,19 @@ class Phone:
     hangup_when_done: bool = True
     # A person in the phone lab answers, listens and types (emulator.handsets).
     interactive: bool = False
+    # An answering machine: picks up, plays its greeting, never presses a key; answering-machine
+    # detection reports it as AnsweredBy=machine_start.
+    machine: bool = False
+
+    @classmethod
+    def voicemail(cls, ring_seconds: float = 1.0) -> Phone:
+        """A phone whose voicemail picks up (after ``ring_seconds`` of real time) and never presses a key."""
+        return cls(answer="answer", keys=[], ring_seconds=ring_seconds, hangup_when_done=False, machine=True)
+
+    @classmethod
+    def person(cls, keys: Iterable[str], ring_seconds: float = 3.0, talk_seconds: int = 30) -> Phone:
+        """A person who picks up after ``ring_seconds`` of real time (3 to 8 s on a real desk) and presses ``keys``."""
+        return cls(answer="answer", keys=list(keys), ring_seconds=ring_seconds, talk_seconds=talk_seconds)
 
     def __post_init__(self) -> None:
         if self.answer not in ANSWERS:
@@ -68,9 +81,11 @@ class CallerInput:
 
     interactive = False
 
-    def __init__(self, keys: Iterable[str], hangup_when_done: bool) -> None:
+    def __init__(self, keys: Iterable[str], hangup_when_done: bool, hold_patience: float | None = None) -> None:
         self._items: deque[str] = deque(str(item) for item in keys)
         self.hangup_when_done = hangup_when_done
+        #: Seconds (real time) the person stays on hold in a queue before hanging up; None: forever.
+        self.hold_patience = hold_patience
 
     def listen(self, listening: Listening) -> None:
         """A <Gather> or <Record> starts listening (before its prompts, so keys can cut them short)."""

@@ -114,6 +114,8 @@ class CallRecord:
     start_time: datetime | None = None
     end_time: datetime | None = None
     control: CallControl = field(default_factory=CallControl, repr=False, compare=False)
+    #: What answering-machine detection found (human, machine_start, …), when it was asked for.
+    answered_by: str | None = None
 
     @property
     def is_live(self) -> bool:
@@ -161,7 +163,7 @@ class CallRecord:
             "price": None,
             "price_unit": "USD",
             "direction": self.direction,
-            "answered_by": None,
+            "answered_by": self.answered_by,
             "api_version": API_VERSION,
             "forwarded_from": None,
             "group_sid": None,

@@ -185,6 +185,7 @@ class RestApi:
             status_callback_method=form.get("StatusCallbackMethod", "POST").upper(),
             status_events=parse_events(form.getlist("StatusCallbackEvent")),
             timeout=timeout,
+            machine_detection=form.get("MachineDetection") or None,
         )
         rec = self.emu.new_call("outbound-api", from_=from_, to=to)
         body = rec.to_twilio_json()

@@ -85,14 +85,18 @@ class CallSession:
             "Redirect": self.redirect,
             "Hangup": self.hangup,
             "Reject": self.reject,
+            "Enqueue": self.enqueue,
+            "Leave": self.leave,
         }
 
     # -- the walk ---------------------------------------------------------
 
-    def run(self, url: str, method: str = "POST", twiml: str | None = None) -> CallEnded:
-        """Walk the leg from `url` (or inline `twiml`) until it ends."""
+    def run(
+        self, url: str, method: str = "POST", twiml: str | None = None, extra: dict[str, str] | None = None
+    ) -> CallEnded:
+        """Walk the leg from `url` (or inline `twiml`) until it ends; `extra` goes with the first request."""
         try:
-            doc = self.inline(twiml) if twiml is not None else self.fetch(url, method, allow_fallback=True)
+            doc = self.inline(twiml) if twiml is not None else self.fetch(url, method, extra, allow_fallback=True)
             if self.rec.status in ("queued", "ringing"):
                 self.rec.status = "in-progress"
             while True:
@@ -322,6 +326,18 @@ class CallSession:
         from emulator.dial import perform_dial
 
         return perform_dial(self, verb, doc)
+
+    def enqueue(self, verb: ET.Element, doc: Document) -> Document | None:
+        """<Enqueue>: see emulator.queues."""
+        from emulator.queues import perform_enqueue
+
+        if self.whisper:
+            self.invalid(doc, "<Enqueue> is not allowed in a <Number> url document")
+        return perform_enqueue(self, verb, doc)
+
+    def leave(self, verb: ET.Element, doc: Document) -> None:
+        """<Leave> outside a wait document: the call is in no queue, nothing happens."""
+        self.rec.events.append(("leave", "not queued"))
 
     def redirect(self, verb: ET.Element, doc: Document) -> Document:
         """<Redirect>: continue with the document at the given URL."""

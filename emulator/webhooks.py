@@ -60,6 +60,10 @@ class Webhooks:
         self.validator = RequestValidator(auth_token)
         self.sink = sink
         self.timeout = timeout
+        #: Deliver every request twice, the second answer counting: a provider retrying a
+        #: request it thinks was lost (Twilio's connection overrides, ``#rc=``), which every
+        #: webhook must survive (https://www.twilio.com/docs/usage/webhooks/webhooks-connection-overrides).
+        self.deliver_twice = False
         self._local = threading.local()
 
     def _session(self) -> requests.Session:
@@ -81,6 +85,8 @@ class Webhooks:
         content = b""
         error: WebhookError | None = None
         try:
+            if self.deliver_twice:
+                self._request(url, params, method)
             response = self._request(url, params, method)
             status, content = response.status_code, response.content
             if not 200 <= status < 300:

@@ -75,6 +75,7 @@ SECTIONS = {
     ],
     "Urgent transfer": [
         "urgent_connecting",
+        "urgent_hold",
         "urgent_nobody_free",
         "urgent_leave_message",
         "urgent_whisper",

@@ -18,10 +18,11 @@ TECHNICIAN = "+32471000001"
 
 
 class LostOutcomes(Webhooks):
-    """The Dial action and the customer leg's status callback never reach the desk."""
+    """The Dial action and the customer leg's status callback never reach the desk (nor, for an
+    urgent call, the winner's Dial action and leg status)."""
 
     def send(self, url, params, method="POST"):
-        if "/dialed" in url or "leg=customer" in url:
+        if any(lost in url for lost in ("/dialed", "leg=customer", "/bridged/", "/leg-status/")):
             url = "http://127.0.0.1:1/lost"
         return super().send(url, params, method)
 

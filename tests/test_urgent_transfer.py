@@ -49,6 +49,12 @@ def leg_to(desk, number):
     return [c for c in desk.emulator.calls.values() if c.to == number]
 
 
+def rung(desk) -> list[str]:
+    """The numbers the desk called, in the order it placed the calls."""
+    legs = [c for c in desk.emulator.calls.values() if c.direction == "outbound-api"]
+    return [c.to for c in sorted(legs, key=lambda c: c.date_created)]
+
+
 def test_one_technician_accepts_and_is_put_through(desk, contact):
     jan = add_technician("Jan", JAN, languages="en")
     desk.emulator.set_phone(JAN, Phone(answer="answer", keys=["1"], talk_seconds=300))
@@ -75,8 +81,7 @@ def test_everyone_free_is_rung_at_once_and_only_one_is_put_through(desk, contact
     for number in (JAN, MARIE):
         desk.emulator.set_phone(number, Phone(answer="answer", keys=["1"]))
     call = call_in(desk, P1_KEYS)
-    dials = [detail for event, detail in call.events if event == "dial"]
-    assert set(dials) == {JAN, MARIE}
+    assert set(rung(desk)) == {JAN, MARIE}
     assert len([detail for event, detail in call.events if event == "bridged"]) == 1
     done = transfer()
     winner, other = (jan, marie) if done.technician_id == jan.id else (marie, jan)
@@ -88,19 +93,20 @@ def test_two_accepts_in_the_same_instant_bridge_exactly_one(provider, app):
     technicians = [add_technician(f"Tech {i}", f"+3247000000{i}") for i in range(1, 5)]
     ongoing = urgent.start("CA" + "e" * 32, ticket, CALLER, oncall_only=False)
     assert len(urgent.ring_technicians(ongoing)) == 4
+    rings = {ring.id: ring.technician_id for ring in ongoing.rings}
     bridged: list[int] = []
     barrier = threading.Barrier(4)
 
-    def press_1(technician_id: int) -> None:
+    def press_1(ring_id: int) -> None:
         client = type(provider)(app)
         with app.app_context():
             barrier.wait()
-            response = client.post(f"/voice/urgent/{ongoing.id}/accept?who={technician_id}", Digits="1")
+            response = client.post(f"/voice/urgent/{ongoing.id}/accept/{ring_id}", Digits="1")
             if ET.fromstring(response.data).find("Say") is None:
-                bridged.append(technician_id)
+                bridged.append(rings[ring_id])
             db.session.remove()
 
-    threads = [threading.Thread(target=press_1, args=(t.id,)) for t in technicians]
+    threads = [threading.Thread(target=press_1, args=(ring_id,)) for ring_id in rings]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -142,8 +148,8 @@ def test_when_the_on_call_misses_too_the_caller_is_first_in_the_queue_and_leaves
 
 
 def test_nobody_free_and_no_on_call_number_goes_straight_to_the_queue(desk, contact):
-    call = call_in(desk, P1_KEYS)
-    assert not [event for event, _ in call.events if event == "dial"]
+    call_in(desk, P1_KEYS)
+    assert rung(desk) == []
     assert transfer().status == "queued"
     assert db.session.scalars(select(Callback)).one().priority == 1
 
@@ -175,8 +181,8 @@ def test_one_at_a_time_rings_the_longest_idle_first(desk, contact):
     db.session.commit()
     desk.emulator.set_phone(JAN, Phone(answer="no-answer"))
     desk.emulator.set_phone(MARIE, Phone(answer="answer", keys=["1"]))
-    call = call_in(desk, P1_KEYS)
-    assert [detail for event, detail in call.events if event == "dial"] == [JAN, MARIE]
+    call_in(desk, P1_KEYS)
+    assert rung(desk) == [JAN, MARIE]
     assert transfer().technician_id == marie.id
     assert state(jan) == "available"
 
@@ -190,8 +196,8 @@ def test_out_of_hours_a_magic_contract_reaches_the_on_call_number(desk, contact)
     desk.app.config["ONCALL_NUMBER"] = ONCALL
     add_technician("Jan", JAN, languages="en")  # technicians are not rung out of hours
     desk.emulator.set_phone(ONCALL, Phone(answer="answer", keys=["1"]))
-    call = call_in(desk, ["1", "2"])  # urgent line, several colleagues affected
-    assert [detail for event, detail in call.events if event == "dial"] == [ONCALL]
+    call_in(desk, ["1", "2"])  # urgent line, several colleagues affected
+    assert rung(desk) == [ONCALL]
     done = transfer()
     assert done.taken_by_oncall and done.oncall_only and done.status == "ended"
 
@@ -200,8 +206,8 @@ def test_out_of_hours_other_contracts_get_a_p1_callback_at_the_next_opening(desk
     closed(desk.app)
     desk.app.config["ONCALL_NUMBER"] = ONCALL
     add_contact("Els Vos", CALLER, company="Atelier Vos", contract="basic")
-    call = call_in(desk, ["#", "2", "3", "1"])  # a known contact: no language menu
-    assert not [event for event, _ in call.events if event == "dial"]
+    call_in(desk, ["#", "2", "3", "1"])  # a known contact: no language menu
+    assert rung(desk) == []
     callback = db.session.scalars(select(Callback)).one()
     assert callback.priority == 1 and callback.due_at > callback.queued_at
     assert db.session.scalars(select(UrgentTransfer)).first() is None
