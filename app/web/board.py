@@ -19,7 +19,7 @@ from app.models import Callback, CallbackStatus, Contact, Role, Technician, Tick
 from app.web.auth import protect_forms, role_required
 from app.web.charts import distribution_chart, queue_chart
 from app.web.figures import day_figures
-from app.web.filters import company_name, customer_name
+from app.web.filters import company_name, customer_name, spreadsheet_safe
 from app.web.forms import PriorityForm, TechnicianStateForm
 from callbacks import manage, urgent
 from callbacks.queue import waiting
@@ -84,11 +84,6 @@ def board_context() -> dict:
         "queue_chart": queue_chart(figures["queue_length"]),
         "distribution_chart": distribution_chart(figures["distribution"]),
     }
-
-
-def spreadsheet_safe(text: str) -> str:
-    """Free text that a spreadsheet would run as a formula gets a leading quote."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 @bp.get("")

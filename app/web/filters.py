@@ -49,3 +49,8 @@ def company_name(callback: Callback) -> str:
     """The callback's company, or nothing for a caller we do not know."""
     company = callback.ticket.customer_company
     return company.name if company is not None else ""
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Free text that a spreadsheet would run as a formula gets a leading quote."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
