@@ -7,6 +7,7 @@ weeks from Monday): the database shifts each UTC timestamp by the desk's UTC off
 the range's few clock changes make a short CASE. Definitions: docs/reports.md.
 """
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -85,7 +86,8 @@ def period_start(key: int, by: str) -> date:
     return EPOCH_MONDAY + timedelta(weeks=key) if by == "week" else EPOCH + timedelta(days=key)
 
 
-def utc_offsets(start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+@functools.cache
+def utc_offsets(start: datetime, end: datetime) -> tuple[tuple[datetime, int], ...]:
     """The desk's UTC offset in seconds from ``start`` on, and again at each clock change before ``end``."""
 
     def offset(moment: datetime) -> int:
@@ -102,7 +104,7 @@ def utc_offsets(start: datetime, end: datetime) -> list[tuple[datetime, int]]:
                 hour += timedelta(hours=1)
             segments.append((hour, offset(hour)))
         day = following
-    return segments
+    return tuple(segments)
 
 
 def local_seconds(column, period: Period) -> ColumnElement[int]:
