@@ -146,7 +146,8 @@ class Ticket(db.Model):
     company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))
     # The inbound call that opened it: a replayed webhook finds it instead of opening another.
     origin_call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed for the reports (tickets per day).
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     closed_at: Mapped[datetime | None]
 
     contact: Mapped[Contact | None] = relationship()
@@ -190,7 +191,8 @@ class Call(db.Model):
     from_e164: Mapped[str | None] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(2))
     status: Mapped[str] = mapped_column(String(20), default="in-progress")
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed for the reports (calls per day, the hour-by-weekday heat map).
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     # Indexed for the board's figures (calls that ended today).
     ended_at: Mapped[datetime | None] = mapped_column(index=True)
     duration_seconds: Mapped[int | None]
@@ -227,7 +229,8 @@ class Callback(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("technician.id"))
     status_since: Mapped[datetime] = mapped_column(default=utcnow)
-    ended_at: Mapped[datetime | None]
+    # Indexed for the reports (callbacks that ended in a range).
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
     # When an unreachable customer was told so (SMS or mail); None while that is still to do.
     notice_sent_at: Mapped[datetime | None]
 
@@ -236,6 +239,8 @@ class Callback(db.Model):
 
     __table_args__ = (
         Index("ix_callback_queue", "status", "priority", "queued_at", "id"),
+        # The reports count callbacks by the day they joined the queue.
+        Index("ix_callback_queued_at", "queued_at"),
         # One caller, one open callback: the database refuses a second one.
         Index(
             "uq_callback_open_phone",
@@ -257,9 +262,10 @@ class CallbackAttempt(db.Model):
     outcome: Mapped[str | None] = mapped_column(String(20))
     technician_call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     customer_call_sid: Mapped[str | None] = mapped_column(String(64))
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Both indexed for the reports (offers per technician, attempts per day).
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     answered_at: Mapped[datetime | None]
-    ended_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
     talk_seconds: Mapped[int | None]
 
     callback: Mapped[Callback] = relationship()
@@ -361,7 +367,7 @@ class Survey(db.Model):
     rating: Mapped[int | None]
     rated_at: Mapped[datetime | None] = mapped_column(index=True)
     comment: Mapped[str | None] = mapped_column(Text)
-    commented_at: Mapped[datetime | None]
+    commented_at: Mapped[datetime | None] = mapped_column(index=True)
 
     ticket: Mapped[Ticket] = relationship()
 
@@ -385,6 +391,8 @@ class User(UserMixin, db.Model):
     # SHA-256 of the API bearer token; the token itself is shown once and never stored.
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The language of the pages this person sees (nl, fr, en); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(2))
 
     technician: Mapped[Technician | None] = relationship()
 
@@ -415,7 +423,8 @@ class UrgentTransfer(db.Model):
     # Who took it: a technician, or the on-call number (technician_id empty).
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("technician.id"))
     taken_by_oncall: Mapped[bool] = mapped_column(default=False)
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed for the reports (urgent transfers per day).
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     connected_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
 
