@@ -7,7 +7,7 @@ signed-in person's, else the browser's (``Accept-Language``), else ``DEFAULT_LAN
 Dates and times are shown on the desk's clock (Europe/Brussels).
 """
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale
 
 from app.clock import DESK_TIMEZONE
@@ -28,6 +28,8 @@ def page_language() -> str:
     Only a person already loaded for this request is asked (``g._login_user``, flask-login's):
     an error page rendered with the database down must not need it.
     """
+    if not has_request_context():
+        return current_app.config["DEFAULT_LANGUAGE"]
     chosen = getattr(g.get("_login_user"), "language", None)
     if chosen in LANGUAGES:
         return chosen

@@ -11,7 +11,10 @@ import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from babel.dates import get_day_names
 from flask import current_app
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Integer, and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
@@ -33,6 +36,7 @@ from app.models import (
 )
 from app.sql import epoch_seconds, minutes_between
 from app.web.figures import PRIORITIES
+from app.web.filters import state_label
 
 DAY_SECONDS = 86400
 #: Day 0 of the database's day numbers, and the Monday that starts week 0.
@@ -42,7 +46,6 @@ EPOCH_MONDAY = date(1969, 12, 29)
 SPLITS = ("day", "week")
 #: Outcomes of an attempt at which the technician had accepted (pressed 1) and the customer was dialled.
 ACCEPTED_OUTCOMES = (AttemptOutcome.CONNECTED, AttemptOutcome.NO_ANSWER, AttemptOutcome.BUSY, AttemptOutcome.FAILED)
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,9 @@ class Period:
         first, last = _key_of(self.first, self.by), _key_of(self.last, self.by)
         return list(range(first, last + 1))
 
-    def label(self, key: int) -> str:
-        """A period as people read it: the day, or the week's Monday."""
-        return period_start(key, self.by).isoformat()
+    def label(self, key: int) -> date:
+        """A period as people name it: the day, or the week's Monday."""
+        return period_start(key, self.by)
 
 
 def _midnight(day: date) -> datetime:
@@ -169,8 +172,15 @@ def volumes(period: Period) -> Table:
     )
     table = Table(
         "volumes",
-        "Calls, tickets and callbacks",
-        ("period", "calls", "abandoned in menu", "tickets", *(f"callbacks P{p}" for p in PRIORITIES), "unreachable"),
+        _l("Calls, tickets and callbacks"),
+        (
+            _l("period"),
+            _l("calls"),
+            _l("abandoned in menu"),
+            _l("tickets"),
+            *(_l("callbacks P%(priority)s", priority=p) for p in PRIORITIES),
+            _l("unreachable"),
+        ),
     )
     for key in period.period_keys():
         table.rows.append(
@@ -182,7 +192,7 @@ def volumes(period: Period) -> Table:
                 *unreachable.get(key, (0,)),
             ]
         )
-    table.totals = [["total", *_sum_columns(table.rows)]]
+    table.totals = [[_l("total"), *_sum_columns(table.rows)]]
     return table
 
 
@@ -192,10 +202,10 @@ def attempts(period: Period) -> Table:
     counts = _grouped(
         period, CallbackAttempt.ended_at, *(func.count().filter(CallbackAttempt.outcome == o) for o in outcomes)
     )
-    table = Table("attempts", "Attempts by outcome", ("period", *(o.value.replace("_", " ") for o in outcomes)))
+    table = Table("attempts", _l("Attempts by outcome"), (_l("period"), *(state_label(o) for o in outcomes)))
     for key in period.period_keys():
         table.rows.append([period.label(key), *counts.get(key, (0,) * len(outcomes))])
-    table.totals = [["total", *_sum_columns(table.rows)]]
+    table.totals = [[_l("total"), *_sum_columns(table.rows)]]
     return table
 
 
@@ -209,10 +219,12 @@ def urgent_transfers(period: Period) -> Table:
         func.count().filter(UrgentTransfer.taken_by_oncall.is_(True)),
         func.count().filter(UrgentTransfer.status == UrgentStatus.QUEUED),
     )
-    table = Table("urgent", "Urgent transfers", ("period", "urgent calls", "bridged", "on call", "queued"))
+    table = Table(
+        "urgent", _l("Urgent transfers"), (_l("period"), _l("urgent calls"), _l("bridged"), _l("on call"), _l("queued"))
+    )
     for key in period.period_keys():
         table.rows.append([period.label(key), *counts.get(key, (0, 0, 0, 0))])
-    table.totals = [["total", *_sum_columns(table.rows)]]
+    table.totals = [[_l("total"), *_sum_columns(table.rows)]]
     return table
 
 
@@ -220,14 +232,18 @@ def satisfaction(period: Period) -> Table:
     """Ratings given (and their average) per period; surveys sent and the share of those rated."""
     ratings = _grouped(period, Survey.rated_at, func.count(), func.sum(Survey.rating))
     sent = _grouped(period, Survey.sent_at, func.count(), func.count().filter(Survey.rating.is_not(None)))
-    table = Table("csat", "Customer satisfaction", ("period", "ratings", "average", "surveys sent", "response rate"))
+    table = Table(
+        "csat",
+        _l("Customer satisfaction"),
+        (_l("period"), _l("ratings"), _l("average"), _l("surveys sent"), _l("response rate")),
+    )
     totals = [0, 0, 0, 0]
     for key in period.period_keys():
         rated, points = ratings.get(key, (0, 0))
         mailed, answered = sent.get(key, (0, 0))
         table.rows.append([period.label(key), rated, _ratio(points, rated), mailed, _ratio(answered, mailed)])
         totals = [totals[0] + rated, totals[1] + (points or 0), totals[2] + mailed, totals[3] + answered]
-    table.totals = [["total", totals[0], _ratio(totals[1], totals[0]), totals[2], _ratio(totals[3], totals[2])]]
+    table.totals = [[_l("total"), totals[0], _ratio(totals[1], totals[0]), totals[2], _ratio(totals[3], totals[2])]]
     return table
 
 
@@ -294,11 +310,19 @@ def service_levels(period: Period) -> Table:
     targets = current_app.config["CALLBACK_TARGET_MINUTES"]
     table = Table(
         "service",
-        "Time to callback",
-        ("period", "priority", "called back", "median (min)", "p90 (min)", "target (min)", "within target"),
+        _l("Time to callback"),
+        (
+            _l("period"),
+            _l("priority"),
+            _l("called back"),
+            _l("median (min)"),
+            _l("p90 (min)"),
+            _l("target (min)"),
+            _l("within target"),
+        ),
     )
 
-    def row(label: str, priority: int, figures: tuple | None) -> list:
+    def row(label, priority: int, figures: tuple | None) -> list:
         completed, median, p90, on_time = figures or (0, None, None, None)
         return [label, priority, completed, _round(median), _round(p90), targets.get(priority, 0), _round(on_time, 3)]
 
@@ -308,7 +332,7 @@ def service_levels(period: Period) -> Table:
             if (key, priority) in found:
                 table.rows.append(row(period.label(key), priority, found[(key, priority)]))
     overall = {p: rest for _, p, *rest in callback_times(period, by="all")}
-    table.totals = [row("total", p, overall.get(p)) for p in PRIORITIES]
+    table.totals = [row(_l("total"), p, overall.get(p)) for p in PRIORITIES]
     return table
 
 
@@ -336,14 +360,22 @@ def technicians(period: Period) -> Table:
     )
     table = Table(
         "technicians",
-        "Technicians",
-        ("technician", "offers", "accepted", "skipped", "missed", "callbacks completed", "talk time (min)"),
+        _l("Technicians"),
+        (
+            _l("technician"),
+            _l("offers"),
+            _l("accepted"),
+            _l("skipped"),
+            _l("missed"),
+            _l("callbacks completed"),
+            _l("talk time (min)"),
+        ),
     )
     for name, offers, accepted, skipped, missed, completed, talk in db.session.execute(statement):
         table.rows.append([name, offers, accepted, skipped, missed, completed, round(talk / 60, 1)])
     if table.rows:
         *counts, talk = _sum_columns(table.rows)
-        table.totals = [["total", *counts, round(talk, 1)]]
+        table.totals = [[_l("total"), *counts, round(talk, 1)]]
     return table
 
 
@@ -371,12 +403,12 @@ def companies(period: Period) -> Table:
     )
     ids = set(calls) | set(tickets)
     names = dict(db.session.execute(select(Company.id, Company.name).where(Company.id.in_(ids))).all()) if ids else {}
-    table = Table("companies", "Companies", ("company", "calls", "tickets"))
+    table = Table("companies", _l("Companies"), (_l("company"), _l("calls"), _l("tickets")))
     table.rows = sorted(
         ([names.get(i, ""), calls.get(i, 0), tickets.get(i, 0)] for i in ids), key=lambda r: (-r[1], -r[2], r[0])
     )
     if table.rows:
-        table.totals = [["total", *_sum_columns(table.rows)]]
+        table.totals = [[_l("total"), *_sum_columns(table.rows)]]
     return table
 
 
@@ -388,9 +420,9 @@ def comments(period: Period) -> Table:
         .where(_within(Survey.commented_at, period), Survey.comment.is_not(None))
         .order_by(Survey.commented_at.desc())
     )
-    table = Table("comments", "Comments", ("written", "ticket", "rating", "comment"))
+    table = Table("comments", _l("Comments"), (_l("written"), _l("ticket"), _l("rating"), _l("comment")))
     for written, number, rating, text in db.session.execute(statement):
-        table.rows.append([local(written).strftime("%Y-%m-%d %H:%M"), number, rating, text])
+        table.rows.append([local(written), number, rating, text])
     return table
 
 
@@ -402,15 +434,18 @@ def heat_map(period: Period) -> Table:
     counts = db.session.execute(
         select(weekday, hour, func.count()).where(_within(Call.started_at, period)).group_by(weekday, hour)
     ).all()
-    grid = [[0] * 24 for _ in WEEKDAYS]
+    grid = [[0] * 24 for _ in range(7)]
     for day, at, count in counts:
         grid[int(day)][int(at)] = count
-    table = Table("heatmap", "Incoming calls by hour and weekday", ("weekday", *(f"{h:02d}" for h in range(24))))
-    table.rows = [[name, *grid[index]] for index, name in enumerate(WEEKDAYS)]
+    table = Table(
+        "heatmap", _l("Incoming calls by hour and weekday"), (_l("weekday"), *(f"{h:02d}" for h in range(24)))
+    )
+    names = get_day_names("abbreviated", locale=get_locale() or "en")
+    table.rows = [[names[index], *grid[index]] for index in range(7)]
     return table
 
 
-def queue_length(period: Period) -> list[tuple[str, int]]:
+def queue_length(period: Period) -> list[tuple[date, int]]:
     """Callbacks open at the end of each period: open at the start, plus queued, minus ended, running."""
     open_before = db.session.scalar(
         select(func.count())
@@ -426,7 +461,7 @@ def queue_length(period: Period) -> list[tuple[str, int]]:
     return series
 
 
-def median_times(period: Period) -> list[tuple[str, float | None]]:
+def median_times(period: Period) -> list[tuple[date, float | None]]:
     """The median time to callback (all priorities) of each period, for the chart."""
     found = {key: median for key, _, _, median, _, _ in callback_times(period, per_priority=False)}
     return [(period.label(key), _round(found.get(key))) for key in period.period_keys()]

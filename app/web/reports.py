@@ -8,7 +8,7 @@ byte-order mark and semicolons, as Excel opens it in Belgium).
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -125,4 +125,8 @@ def _cell(value, excel: bool) -> str:
     """A number as written in the file: a decimal comma for a Belgian spreadsheet."""
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, date):
+        return value.isoformat()
     return str(value).replace(".", ",") if excel and isinstance(value, float) else str(value)
