@@ -8,7 +8,7 @@ Dates and times are shown on the desk's clock (Europe/Brussels).
 """
 
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, refresh
 
 from app.clock import DESK_TIMEZONE
 from app.messages import LANGUAGES
@@ -20,6 +20,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "web/translations")
     babel.init_app(app, locale_selector=page_language, timezone_selector=lambda: DESK_TIMEZONE.key)
     app.jinja_env.globals["get_locale"] = get_locale
+    # flask-babel keeps the chosen language on the app context; a request that shares one with
+    # an earlier request (a test client inside ``app.app_context()``) must choose afresh.
+    app.before_request(refresh)
 
 
 def page_language() -> str:
