@@ -36,7 +36,7 @@ translations: $(COMPILED)
 
 # After marking strings with _() in code or templates: extract them and merge them into every catalog.
 messages: install
-	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext --sort-output --no-location -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l --sort-output --no-location -o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
 
 run: install translations

@@ -192,7 +192,8 @@ class Ticket(db.Model):
     company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))
     # The inbound call that opened it: a replayed webhook finds it instead of opening another.
     origin_call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed for the reports (tickets per day).
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     closed_at: Mapped[datetime | None]
     # The incident ticket this ticket is one report of (an outage: one parent, many callers).
     problem_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
@@ -243,7 +244,8 @@ class Call(db.Model):
     from_e164: Mapped[str | None] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(2))
     status: Mapped[str] = mapped_column(String(20), default="in-progress")
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed for the reports (calls per day, the hour-by-weekday heat map).
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     # Indexed for the board's figures (calls that ended today).
     ended_at: Mapped[datetime | None] = mapped_column(index=True)
     duration_seconds: Mapped[int | None]
@@ -280,7 +282,8 @@ class Callback(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("technician.id"))
     status_since: Mapped[datetime] = mapped_column(default=utcnow)
-    ended_at: Mapped[datetime | None]
+    # Indexed for the reports (callbacks that ended in a range).
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
     # When an unreachable customer was told so (SMS or mail); None while that is still to do.
     notice_sent_at: Mapped[datetime | None]
     # A window the caller chose (DESIGN §3.9): not offered before it opens, first of its priority once open.
@@ -296,6 +299,8 @@ class Callback(db.Model):
 
     __table_args__ = (
         Index("ix_callback_queue", "status", "priority", "queued_at", "id"),
+        # The reports count callbacks by the day they joined the queue.
+        Index("ix_callback_queued_at", "queued_at"),
         # One caller, one open callback: the database refuses a second one.
         Index(
             "uq_callback_open_phone",
@@ -317,9 +322,10 @@ class CallbackAttempt(db.Model):
     outcome: Mapped[str | None] = mapped_column(String(20))
     technician_call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     customer_call_sid: Mapped[str | None] = mapped_column(String(64))
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Both indexed for the reports (offers per technician, attempts per day).
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     answered_at: Mapped[datetime | None]
-    ended_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
     talk_seconds: Mapped[int | None]
 
     callback: Mapped[Callback] = relationship()
@@ -424,7 +430,7 @@ class Survey(db.Model):
     rating: Mapped[int | None]
     rated_at: Mapped[datetime | None] = mapped_column(index=True)
     comment: Mapped[str | None] = mapped_column(Text)
-    commented_at: Mapped[datetime | None]
+    commented_at: Mapped[datetime | None] = mapped_column(index=True)
 
     ticket: Mapped[Ticket] = relationship()
 
@@ -452,6 +458,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Stored in the session cookie; raising it (new password, disable) ends every session of the user.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The language of the pages this person sees (nl, fr, en); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(2))
 
     technician: Mapped[Technician | None] = relationship()
 
@@ -483,7 +491,8 @@ class UrgentTransfer(db.Model):
     # Who took it: a technician, or the on-call number (technician_id empty).
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("technician.id"))
     taken_by_oncall: Mapped[bool] = mapped_column(default=False)
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed for the reports (urgent transfers per day).
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     # When the current round of ringing (technicians, then the on-call number) began.
     stage_since: Mapped[datetime | None]
     # The on-call number's leg, a call of its own like each technician's.

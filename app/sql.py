@@ -2,8 +2,10 @@
 
 import logging
 
-from sqlalchemy import update
+from sqlalchemy import BigInteger, Float, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.extensions import db
 
@@ -39,3 +41,39 @@ def rollback() -> None:
         db.session.rollback()
     except Exception:
         log.exception("rollback failed as well")
+
+
+class epoch_seconds(FunctionElement):
+    """Whole seconds since 1970-01-01 of a naive UTC timestamp, computed by the database (both dialects)."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(epoch_seconds)
+def _epoch_seconds_sqlite(element, compiler, **kw) -> str:
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_seconds_postgresql(element, compiler, **kw) -> str:
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
+
+
+class minutes_between(FunctionElement):
+    """Minutes (fractional) from the first naive UTC timestamp to the second, computed by the database."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(minutes_between)
+def _minutes_between_sqlite(element, compiler, **kw) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"((julianday({end}) - julianday({start})) * 1440.0)"
+
+
+@compiles(minutes_between, "postgresql")
+def _minutes_between_postgresql(element, compiler, **kw) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 60.0)"

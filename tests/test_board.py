@@ -204,7 +204,7 @@ def test_figures_show_todays_csat_from_the_surveys(manager):
         db.session.add(Survey(ticket_id=ticket.id, state="sent", sent_at=utcnow(), rating=rating, rated_at=utcnow()))
     db.session.commit()
     page = manager.get("/board/live").get_data(as_text=True)
-    assert 'data-figure="csat">4.0<' in page and "2 ratings · 100 % answered" in page
+    assert 'data-figure="csat">4.0<' in page and "2 ratings · 100% answered" in page
 
 
 def test_figures_count_todays_callbacks_by_outcome(manager, monkeypatch):
@@ -237,4 +237,4 @@ def test_figures_count_todays_callbacks_by_outcome(manager, monkeypatch):
     targets = page.split('id="targets"')[1].split("</table>")[0]
     p2 = targets.split('class="prio p2"')[1].split("</tr>")[0]
     # Queued 20 min ago, reached after 18 (the call ended 2 min after the customer answered).
-    assert re.findall(r"<td>([^<]*)</td>", p2) == ["1", "18 min", "18 min", "30 min", "100 %"]
+    assert re.findall(r"<td>([^<]*)</td>", p2) == ["1", "18 min", "18 min", "30 min", "100%"]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
+from app.messages import LANGUAGES
 from app.models import Role, Technician, User
 
 #: The password of every demo account `flask seed-demo` creates (documented in docs/board.md).
@@ -21,7 +22,9 @@ MIN_PASSWORD_LENGTH = 8
 USERNAME = re.compile(r"[a-z0-9._-]{1,80}")
 
 
-def add_user(username: str, password: str, role: str, technician: Technician | None = None) -> User:
+def add_user(
+    username: str, password: str, role: str, technician: Technician | None = None, language: str | None = None
+) -> User:
     """Create an account; a technician account must name its technician, a manager's must not."""
     role = Role(role)
     username = username.strip().lower()
@@ -33,15 +36,29 @@ def add_user(username: str, password: str, role: str, technician: Technician | N
         raise ValueError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
     if find_user(username) is not None:
         raise ValueError(f"user {username!r} already exists")
+    _check_language(language)
     user = User(
         username=username,
         password_hash=generate_password_hash(password),
         role=role,
         technician_id=technician.id if technician else None,
+        language=language or None,
     )
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def _check_language(language: str | None) -> None:
+    if language and language not in LANGUAGES:
+        raise ValueError(f"the language is one of {', '.join(LANGUAGES)}")
+
+
+def set_language(user: User, language: str | None) -> None:
+    """The language of the person's pages; None or empty: their browser's."""
+    _check_language(language)
+    user.language = language or None
+    db.session.commit()
 
 
 def find_user(username: str) -> User | None:

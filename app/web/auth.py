@@ -11,13 +11,14 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
 from app.extensions import db
 from app.models import Role, User
 from app.web import accounts
-from app.web.forms import LoginForm
+from app.web.forms import LanguageForm, LoginForm
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -106,7 +107,7 @@ def login():
         if user is not None:
             login_user(user)
             return redirect(_safe_next(form.next.data) or home_for(user))
-        form.password.errors.append("Wrong user name or password.")
+        form.password.errors.append(_("Wrong user name or password."))
     elif request.method == "GET":
         form.next.data = request.args.get("next", "")
     status = 401 if form.password.errors else 200
@@ -117,6 +118,18 @@ def login():
 def logout():
     logout_user()
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/language")
+def language():
+    """The signed-in person chooses the language of their pages; it is kept on their account."""
+    if not current_user.is_authenticated:
+        return login_required_page()
+    form = LanguageForm()
+    if form.validate():
+        accounts.set_language(current_user, form.language.data)
+    back = request.referrer and urlsplit(request.referrer).path
+    return redirect(_safe_next(back) or home_for(current_user))
 
 
 @bp.get("/")

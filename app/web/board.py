@@ -22,7 +22,7 @@ from app.models import Callback, CallbackStatus, Contact, Role, Technician, Tick
 from app.web.auth import protect_forms, role_required
 from app.web.charts import distribution_chart, queue_chart
 from app.web.figures import day_figures
-from app.web.filters import company_name, customer_name
+from app.web.filters import company_name, customer_name, spreadsheet_safe, state_label
 from app.web.forms import PriorityForm, TechnicianStateForm
 from callbacks import announcements, incidents, manage, urgent
 from callbacks.queue import waiting
@@ -94,11 +94,6 @@ def board_context() -> dict:
     }
 
 
-def spreadsheet_safe(text: str) -> str:
-    """Free text that a spreadsheet would run as a formula gets a leading quote."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 @bp.get("")
 @manager_only
 def page():
@@ -127,7 +122,7 @@ def cancel(callback_id: int):
         callback = manage.cancel(callback_id, by=current_user.username)
     except (manage.NotFound, manage.Refused) as refusal:
         return _after_action(str(refusal))
-    return _after_action(f"Callback for ticket {callback.ticket.number} cancelled.")
+    return _after_action(_("Callback for ticket %(ticket)s cancelled.", ticket=callback.ticket.number))
 
 
 @bp.post("/callbacks/<int:callback_id>/priority")
@@ -135,12 +130,14 @@ def cancel(callback_id: int):
 def change_priority(callback_id: int):
     form = PriorityForm()
     if not form.validate():
-        return _after_action("Choose a priority from 1 (highest) to 4.")
+        return _after_action(_("Choose a priority from 1 (highest) to 4."))
     try:
         callback = manage.reprioritise(callback_id, form.priority.data, by=current_user.username)
     except (manage.NotFound, manage.Refused) as refusal:
         return _after_action(str(refusal))
-    return _after_action(f"Ticket {callback.ticket.number} is now priority {callback.priority}.")
+    return _after_action(
+        _("Ticket %(ticket)s is now priority %(priority)s.", ticket=callback.ticket.number, priority=callback.priority)
+    )
 
 
 @bp.post("/technicians/<int:technician_id>/state")
@@ -148,12 +145,12 @@ def change_priority(callback_id: int):
 def technician_state(technician_id: int):
     form = TechnicianStateForm()
     if not form.validate():
-        return _after_action("Choose available, away or offline.")
+        return _after_action(_("Choose available, away or offline."))
     try:
         technician = manage.set_technician_state(technician_id, form.state.data)
     except (manage.NotFound, manage.Refused) as refusal:
         return _after_action(str(refusal))
-    return _after_action(f"{technician.name} is now {technician.state}.")
+    return _after_action(_("%(name)s is now %(state)s.", name=technician.name, state=state_label(technician.state)))
 
 
 def _texts(prefix: str) -> dict[str, str]:

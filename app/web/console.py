@@ -9,6 +9,7 @@ write the wrap-up and resolve the ticket.
 from datetime import datetime
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -18,6 +19,7 @@ from app.extensions import db
 from app.models import AttemptOutcome, AttemptStatus, Callback, CallbackAttempt, Role, Technician, Ticket
 from app.tickets import onsite, ticket_store
 from app.web.auth import protect_forms, role_required
+from app.web.filters import state_label
 from app.web.forms import NoteForm
 from callbacks import manage
 
@@ -127,12 +129,12 @@ def live():
 def set_state():
     state = request.form.get("state", "")
     if state not in ("available", "away"):
-        return _after_action("Choose available or away.")
+        return _after_action(_("Choose available or away."))
     try:
         technician = manage.set_technician_state(my_technician().id, state)
     except (manage.NotFound, manage.Refused) as refusal:
         return _after_action(str(refusal))
-    return _after_action(f"You are {technician.state.replace('_', ' ')}.")
+    return _after_action(_("You are %(state)s.", state=state_label(technician.state)))
 
 
 @bp.post("/tickets/<int:ticket_id>/notes")
@@ -141,9 +143,9 @@ def add_note(ticket_id: int):
     ticket = _my_ticket(ticket_id)
     form = NoteForm()
     if not form.validate():
-        return _after_action("Write a note first (at most 5000 characters).")
+        return _after_action(_("Write a note first (at most 5000 characters)."))
     ticket_store().add_note(ticket, f"{my_technician().name}: {form.note.data.strip()}")
-    return _after_action(f"Note saved to ticket {ticket.number}.")
+    return _after_action(_("Note saved to ticket %(number)s.", number=ticket.number))
 
 
 @bp.post("/tickets/<int:ticket_id>/onsite")
@@ -154,13 +156,13 @@ def plan_onsite(ticket_id: int):
     try:
         local = datetime.strptime(request.form.get("when", ""), "%Y-%m-%dT%H:%M").replace(tzinfo=DESK_TIMEZONE)
     except ValueError:
-        return _after_action("Choose the day and time of the visit.")
+        return _after_action(_("Choose the day and time of the visit."))
     when = as_utc(local)
     try:
         onsite.plan_onsite_visit(ticket, when, my_technician().name, billable=bool(request.form.get("billable")))
     except (onsite.OnsiteNotIncluded, ValueError) as refusal:
         return _after_action(str(refusal))
-    return _after_action(f"On-site visit planned for ticket {ticket.number}.")
+    return _after_action(_("On-site visit planned for ticket %(number)s.", number=ticket.number))
 
 
 @bp.post("/tickets/<int:ticket_id>/resolve")
@@ -168,6 +170,6 @@ def plan_onsite(ticket_id: int):
 def resolve(ticket_id: int):
     ticket = _my_ticket(ticket_id)
     if ticket.status == "closed":
-        return _after_action(f"Ticket {ticket.number} is already closed.")
+        return _after_action(_("Ticket %(number)s is already closed.", number=ticket.number))
     ticket_store().close(ticket)
-    return _after_action(f"Ticket {ticket.number} resolved and closed.")
+    return _after_action(_("Ticket %(number)s resolved and closed.", number=ticket.number))

@@ -24,8 +24,40 @@ def register(app: Flask) -> None:
     app.add_template_filter(phone_number, "phone")
     app.add_template_filter(clock, "clock")
     app.add_template_filter(ticket_status, "ticket_status")
+    app.add_template_filter(state_label, "state_label")
     app.add_template_global(customer_name)
     app.add_template_global(company_name)
+
+
+#: How a page names a technician's or an attempt's state, in the reader's language.
+STATE_LABELS = {
+    "offline": _l("offline"),
+    "available": _l("available"),
+    "offered": _l("offered"),
+    "on_call": _l("on call"),
+    "wrap_up": _l("wrap up"),
+    "away": _l("away"),
+    "ringing_technician": _l("ringing technician"),
+    "dialing_customer": _l("dialing customer"),
+    "connected": _l("connected"),
+    "no_answer": _l("no answer"),
+    "busy": _l("busy"),
+    "failed": _l("failed"),
+    "technician_missed": _l("technician missed"),
+    "technician_skipped": _l("technician skipped"),
+    "cancelled": _l("cancelled"),
+    "not_rung": _l("not rung"),
+    "new": _l("new"),
+    "in_progress": _l("in progress"),
+    "waiting_customer": _l("waiting for customer"),
+    "completed": _l("completed"),
+    "closed": _l("closed"),
+}
+
+
+def state_label(state: str) -> str:
+    """A state as people read it: "wrap up", "en pause", "wacht op klant"."""
+    return str(STATE_LABELS.get(state, state.replace("_", " ")))
 
 
 def elapsed(moment: datetime | None) -> str:
@@ -65,3 +97,8 @@ def company_name(callback: Callback) -> str:
 def ticket_status(status: str) -> str:
     """A ticket's status in the page's language: "in progress", "completed"."""
     return str(TICKET_STATUS_NAMES.get(status, status.replace("_", " ")))
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Free text that a spreadsheet would run as a formula gets a leading quote."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

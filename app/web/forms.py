@@ -1,5 +1,6 @@
 """The forms people fill in on the board and console (WTForms, each with its CSRF token)."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange
@@ -9,9 +10,15 @@ MAX_NOTE_LENGTH = 5000
 
 
 class LoginForm(FlaskForm):
-    username = StringField("User name", validators=[DataRequired(), Length(max=80)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=80)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     next = HiddenField()
+
+
+class LanguageForm(FlaskForm):
+    """The language of the signed-in person's pages; empty: the browser's."""
+
+    language = SelectField(_l("Language"), choices=["", "nl", "fr", "en"])
 
 
 class PriorityForm(FlaskForm):

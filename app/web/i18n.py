@@ -7,8 +7,8 @@ signed-in person's, else the browser's (``Accept-Language``), else ``DEFAULT_LAN
 Dates and times are shown on the desk's clock (Europe/Brussels).
 """
 
-from flask import Flask, current_app, g, request
-from flask_babel import Babel, get_locale
+from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import Babel, get_locale, refresh
 
 from app.clock import DESK_TIMEZONE
 from app.messages import LANGUAGES
@@ -20,6 +20,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "web/translations")
     babel.init_app(app, locale_selector=page_language, timezone_selector=lambda: DESK_TIMEZONE.key)
     app.jinja_env.globals["get_locale"] = get_locale
+    # flask-babel keeps the chosen language on the app context; a request that shares one with
+    # an earlier request (a test client inside ``app.app_context()``) must choose afresh.
+    app.before_request(refresh)
 
 
 def page_language() -> str:
@@ -28,6 +31,8 @@ def page_language() -> str:
     Only a person already loaded for this request is asked (``g._login_user``, flask-login's):
     an error page rendered with the database down must not need it.
     """
+    if not has_request_context():
+        return current_app.config["DEFAULT_LANGUAGE"]
     chosen = getattr(g.get("_login_user"), "language", None)
     if chosen in LANGUAGES:
         return chosen

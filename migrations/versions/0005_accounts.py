@@ -5,6 +5,7 @@ Revises: cd465cf922b1
 Create Date: 2026-11-27 16:00:00
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 
