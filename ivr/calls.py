@@ -7,8 +7,9 @@ stateless in the web process and a replayed webhook sees the same row.
 import logging
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Insert, Row, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.datastructures import MultiDict
 
 from app import messages, phone
@@ -16,7 +17,6 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import Call, Contact, ContactPhone, Ticket
 from app.tickets import ticket_store
-from ivr import catalog
 from ivr.urgency import priority_for
 
 log = logging.getLogger(__name__)
@@ -32,31 +32,59 @@ def find_contact(e164: str | None) -> Contact | None:
 
 
 def current_call(form: MultiDict) -> Call:
-    """The call this webhook belongs to, created on first sight."""
+    """The call this webhook belongs to, created on first sight.
+
+    Found (or created) by SQLAlchemy Core outside the session's transaction, one autocommitted
+    statement each: most steps only read the call, and a transaction of their own would cost
+    BEGIN and ROLLBACK round trips on PostgreSQL. The row is then handed to the session as a
+    loaded object, so a step that changes the call writes it as before.
+    """
     sid = form.get("CallSid", "")[:64]
-    call = db.session.scalars(select(Call).where(Call.sid == sid)).first()
-    if call is not None:
-        return call
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        row = connection.execute(select(*CALL_COLUMNS).where(Call.sid == sid)).first()
+        created = row is None
+        if created:
+            # None when the provider delivered the first webhook twice at once and the other copy won.
+            row = connection.execute(_insert_call(form, sid)).first()
+            created = row is not None
+            row = row or connection.execute(select(*CALL_COLUMNS).where(Call.sid == sid)).one()
+    call = _in_session(row)
+    if created:
+        log.info("call %s from %s", sid, _who(call, call.contact))
+    return call
+
+
+#: The call row as one Core statement reads it (every column, in the model's names).
+CALL_COLUMNS = tuple(Call.__table__.columns)
+
+
+def _insert_call(form: MultiDict, sid: str) -> Insert:
+    """INSERT the new call with its contact and language found in the same statement, unless it exists."""
     raw_from = form.get("From", "")[:64]
     e164 = phone.normalise(raw_from, current_app.config["PHONE_REGION"])
-    contact = find_contact(e164)
     default = current_app.config["DEFAULT_LANGUAGE"]
-    language = catalog.supported(contact.language if contact else None, default)
-    call = Call(sid=sid, from_raw=raw_from, from_e164=e164, contact=contact, language=language)
-    db.session.add(call)
-    # The new row holds exactly what was just written: keep it loaded instead of reading it back
-    # after the commit (a quarter of the time of /voice/incoming, the hottest webhook, in bench/webhooks.py).
+    values: dict[str, object] = {"sid": sid, "from_raw": raw_from, "from_e164": e164, "language": default}
+    if e164 is not None:
+        by_number = ContactPhone.e164 == e164
+        values["contact_id"] = select(ContactPhone.contact_id).where(by_number).limit(1).scalar_subquery()
+        # The contact's language when the desk speaks it (catalog.supported), else the default.
+        spoken = Contact.language.in_(messages.LANGUAGES)
+        language = select(Contact.language).join(ContactPhone).where(by_number, spoken).limit(1)
+        values["language"] = func.coalesce(language.scalar_subquery(), default)
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(Call).values(**values).on_conflict_do_nothing(index_elements=["sid"])
+    return statement.returning(*CALL_COLUMNS)
+
+
+def _in_session(row: Row) -> Call:
+    """The call as a loaded object of this request's session (the one it holds already, if any)."""
     session = db.session()
-    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        session.commit()
-    except IntegrityError:
-        # The provider delivered the first webhook twice at once.
-        session.rollback()
-        call = session.scalars(select(Call).where(Call.sid == sid)).one()
-    finally:
-        session.expire_on_commit = expire_on_commit
-    log.info("call %s from %s", sid, _who(call, contact))
+    known = session.identity_map.get(session.identity_key(Call, row.id))
+    if known is not None:
+        return known
+    call = Call(**row._asdict())
+    make_transient_to_detached(call)
+    session.add(call)
     return call
 
 
