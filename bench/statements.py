@@ -36,8 +36,8 @@ DEFAULT_DATABASE = "postgresql+psycopg://127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 #: The new-problem path of tests/test_ivr_new_problem.py: (label, path, extra form fields).
 WALK = [
-    ("incoming (new call)", "/voice/incoming", {}),
-    ("incoming (replayed)", "/voice/incoming", {}),
+    ("incoming (new call)", "/voice/incoming", {"CallStatus": "ringing"}),
+    ("incoming (replayed)", "/voice/incoming", {"CallStatus": "ringing"}),
     ("language", "/voice/language?try=0", {"Digits": "3"}),
     ("main-menu", "/voice/main-menu?try=0", {"Digits": "2"}),
     ("recorded", "/voice/recorded", {"RecordingUrl": "https://rec.example/RE1", "Digits": "#"}),

@@ -40,14 +40,18 @@ def current_call(form: MultiDict) -> Call:
     loaded object, so a step that changes the call writes it as before.
     """
     sid = form.get("CallSid", "")[:64]
+    existing = select(*CALL_COLUMNS).where(Call.sid == sid)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        row = connection.execute(select(*CALL_COLUMNS).where(Call.sid == sid)).first()
-        created = row is None
-        if created:
-            # None when the provider delivered the first webhook twice at once and the other copy won.
+        # The provider's first webhook of a call says CallStatus=ringing, the later ones in-progress
+        # (https://www.twilio.com/docs/usage/webhooks/voice-webhooks): a ringing call is inserted
+        # first and read only if it was there already (the webhook replayed, or delivered twice).
+        row = None if form.get("CallStatus") == "ringing" else connection.execute(existing).first()
+        created = False
+        if row is None:
             row = connection.execute(_insert_call(form, sid)).first()
             created = row is not None
-            row = row or connection.execute(select(*CALL_COLUMNS).where(Call.sid == sid)).one()
+            if row is None:
+                row = connection.execute(existing).one()
     call = _in_session(row)
     if created:
         log.info("call %s from %s", sid, _who(call, call.contact))

@@ -12,8 +12,8 @@ from tests.helpers import add_contact
 SID = "CA" + "7" * 32
 
 
-def form(caller: str = "+32470123456", sid: str = SID) -> MultiDict:
-    return MultiDict({"CallSid": sid, "From": caller})
+def form(caller: str = "+32470123456", sid: str = SID, status: str = "in-progress") -> MultiDict:
+    return MultiDict({"CallSid": sid, "From": caller, "CallStatus": status})
 
 
 def stored_calls() -> int:
@@ -77,3 +77,11 @@ def test_an_unknown_number_is_not_a_contact(app):
     db.session.remove()
     call = current_call(form())
     assert call.contact is None and db.session.scalar(select(func.count()).select_from(Contact)) == 1
+
+
+def test_a_replayed_first_webhook_finds_the_call_it_created(app):
+    first = current_call(form(status="ringing"))
+    first_id = first.id
+    db.session.remove()
+    again = current_call(form(status="ringing"))
+    assert again.id == first_id and stored_calls() == 1
