@@ -5,9 +5,10 @@ stateless in the web process and a replayed webhook sees the same row.
 """
 
 import logging
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import Insert, Row, func, select
+from sqlalchemy import Insert, Row, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.datastructures import MultiDict
@@ -40,18 +41,18 @@ def current_call(form: MultiDict) -> Call:
     loaded object, so a step that changes the call writes it as before.
     """
     sid = form.get("CallSid", "")[:64]
-    existing = select(*CALL_COLUMNS).where(Call.sid == sid)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         # The provider's first webhook of a call says CallStatus=ringing, the later ones in-progress
         # (https://www.twilio.com/docs/usage/webhooks/voice-webhooks): a ringing call is inserted
         # first and read only if it was there already (the webhook replayed, or delivered twice).
-        row = None if form.get("CallStatus") == "ringing" else connection.execute(existing).first()
+        ringing = form.get("CallStatus") == "ringing"
+        row = None if ringing else connection.execute(FIND_CALL, {"sid": sid}).first()
         created = False
         if row is None:
-            row = connection.execute(_insert_call(form, sid)).first()
+            row = connection.execute(_insert_call(connection.dialect.name), _new_call(form, sid)).first()
             created = row is not None
             if row is None:
-                row = connection.execute(existing).one()
+                row = connection.execute(FIND_CALL, {"sid": sid}).one()
     call = _in_session(row)
     if created:
         log.info("call %s from %s", sid, _who(call, call.contact))
@@ -60,24 +61,37 @@ def current_call(form: MultiDict) -> Call:
 
 #: The call row as one Core statement reads it (every column, in the model's names).
 CALL_COLUMNS = tuple(Call.__table__.columns)
+#: Built once: a statement's construction costs more than its cached compilation.
+FIND_CALL = select(*CALL_COLUMNS).where(Call.sid == bindparam("sid"))
 
 
-def _insert_call(form: MultiDict, sid: str) -> Insert:
-    """INSERT the new call with its contact and language found in the same statement, unless it exists."""
+def _new_call(form: MultiDict, sid: str) -> dict[str, object]:
+    """The parameters of ``_insert_call`` for the caller of this webhook."""
     raw_from = form.get("From", "")[:64]
     e164 = phone.normalise(raw_from, current_app.config["PHONE_REGION"])
-    default = current_app.config["DEFAULT_LANGUAGE"]
-    values: dict[str, object] = {"sid": sid, "from_raw": raw_from, "from_e164": e164, "language": default}
-    if e164 is not None:
-        by_number = ContactPhone.e164 == e164
-        values["contact_id"] = select(ContactPhone.contact_id).where(by_number).limit(1).scalar_subquery()
-        # The contact's language when the desk speaks it (catalog.supported), else the default.
-        spoken = Contact.language.in_(messages.LANGUAGES)
-        language = select(Contact.language).join(ContactPhone).where(by_number, spoken).limit(1)
-        values["language"] = func.coalesce(language.scalar_subquery(), default)
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Call).values(**values).on_conflict_do_nothing(index_elements=["sid"])
-    return statement.returning(*CALL_COLUMNS)
+    return {"sid": sid, "from_raw": raw_from, "e164": e164, "default_language": current_app.config["DEFAULT_LANGUAGE"]}
+
+
+@cache
+def _insert_call(dialect_name: str) -> Insert:
+    """INSERT the new call, with its contact and language found in the same statement, unless it exists.
+
+    The language is the contact's when the desk speaks it (as catalog.supported decides), else
+    the default; a withheld number (e164 NULL) matches no contact.
+    """
+    by_number = ContactPhone.e164 == bindparam("e164")
+    contact_id = select(ContactPhone.contact_id).where(by_number).limit(1).scalar_subquery()
+    spoken = select(Contact.language).join(ContactPhone).where(by_number, Contact.language.in_(messages.LANGUAGES))
+    language = func.coalesce(spoken.limit(1).scalar_subquery(), bindparam("default_language"))
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(Call).values(
+        sid=bindparam("sid"),
+        from_raw=bindparam("from_raw"),
+        from_e164=bindparam("e164"),
+        contact_id=contact_id,
+        language=language,
+    )
+    return statement.on_conflict_do_nothing(index_elements=["sid"]).returning(*CALL_COLUMNS)
 
 
 def _in_session(row: Row) -> Call:

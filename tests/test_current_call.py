@@ -60,16 +60,19 @@ def test_the_session_keeps_one_object_per_call(app):
 
 def test_the_first_webhook_delivered_twice_at_once_stores_one_call(app, monkeypatch):
     """The other copy inserts the call between this one's SELECT and INSERT."""
-    insert_call = ivr.calls._insert_call
+    new_call = ivr.calls._new_call
 
     def other_copy_first(webhook_form, sid):
         with db.engine.begin() as connection:
             connection.execute(insert(Call).values(sid=sid, from_raw="+32470123456", language="nl"))
-        return insert_call(webhook_form, sid)
+        return new_call(webhook_form, sid)
 
-    monkeypatch.setattr(ivr.calls, "_insert_call", other_copy_first)
+    monkeypatch.setattr(ivr.calls, "_new_call", other_copy_first)
     call = current_call(form())
     assert call.language == "nl" and stored_calls() == 1
+    db.session.remove()
+    call = current_call(form(sid="CA" + "8" * 32, status="ringing"))
+    assert call.language == "nl" and stored_calls() == 2
 
 
 def test_an_unknown_number_is_not_a_contact(app):
