@@ -1,10 +1,12 @@
 """Callback Desk: the phone line of an IT service desk."""
 
+import time
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import DisconnectionError
 
 from app import logs, secret_settings
 from app.config import from_environment
@@ -25,6 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     with app.app_context():
         _configure_sqlite()
+        _ping_idle_connections(db.engine, app.config["DATABASE_PING_IDLE_SECONDS"])
 
     import ivr
     from app import cli, web
@@ -39,7 +42,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _tune_engine(app: Flask) -> None:
     """Fail fast when the database is unreachable, so a caller is not left in silence."""
     options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-    options.setdefault("pool_pre_ping", True)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         options.setdefault("connect_args", {"connect_timeout": 3})
     else:
@@ -59,3 +61,34 @@ def _configure_sqlite() -> None:
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def _ping_idle_connections(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection before use only if it sat idle: SQLAlchemy's pessimistic
+    disconnect handling with a checkout event (https://docs.sqlalchemy.org/en/20/core/pooling.html,
+    "Disconnect Handling - Pessimistic"), without ``pool_pre_ping``'s round trip on every checkout.
+
+    A restarted server closed every idle connection: the ping finds out and the pool connects
+    afresh (DisconnectionError makes it retry). A connection that failed while in use gets the
+    whole pool invalidated by SQLAlchemy, so the connections older than it are replaced too.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connected(_dbapi_connection, record) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record) -> None:
+        if record is not None:
+            record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy) -> None:
+        if time.monotonic() - record.info.get("returned_at", 0.0) <= idle_seconds:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError(f"an idle pooled connection is gone: {error}") from error
+        if not alive:
+            raise DisconnectionError("an idle pooled connection is gone")

@@ -69,6 +69,9 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         # SQLAlchemy URL; SQLite under instance/ unless PostgreSQL is configured.
         "SQLALCHEMY_DATABASE_URI": get("DATABASE_URL", f"sqlite:///{instance / 'callback-desk.db'}"),
         "INSTANCE_PATH": str(instance),
+        # A pooled database connection idle longer than this is pinged before use (a restarted
+        # server has closed it); one in steady use is not, which saves a round trip per transaction.
+        "DATABASE_PING_IDLE_SECONDS": float(get("DATABASE_PING_IDLE_SECONDS", "1")),
         # Redis carries RQ jobs only; nothing in it is the only copy of anything.
         # Or a redis+sentinel:// URL (app/redis_url.py).
         "REDIS_URL": checked_redis_url(get("REDIS_URL", DEFAULT_REDIS_URL)),

@@ -6,7 +6,7 @@
 Builds the desk with ``app.create_app()`` on a migrated schema of its own (a file on SQLite)
 and walks calls through the new-problem path of the IVR, each webhook signed and posted
 through Flask's test client as tests/helpers.py's ``SignedClient`` does. Printed per
-webhook: the database calls one call cost, in order (statements, the pool's pre-ping,
+webhook: the database calls one call cost, in order (statements, the ping of an idle pooled connection,
 COMMIT/ROLLBACK, and on PostgreSQL the BEGIN that psycopg sends as a command of its own:
 there each is a round trip to the server), the Redis commands, and the in-process time
 per request over ``--calls`` calls (median, p90). No gunicorn, no HTTP: the view's own work.
@@ -36,8 +36,8 @@ DEFAULT_DATABASE = "postgresql+psycopg://127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 #: The new-problem path of tests/test_ivr_new_problem.py: (label, path, extra form fields).
 WALK = [
-    ("incoming (new call)", "/voice/incoming", {}),
-    ("incoming (replayed)", "/voice/incoming", {}),
+    ("incoming (new call)", "/voice/incoming", {"CallStatus": "ringing"}),
+    ("incoming (replayed)", "/voice/incoming", {"CallStatus": "ringing"}),
     ("language", "/voice/language?try=0", {"Digits": "3"}),
     ("main-menu", "/voice/main-menu?try=0", {"Digits": "2"}),
     ("recorded", "/voice/recorded", {"RecordingUrl": "https://rec.example/RE1", "Digits": "#"}),
@@ -63,7 +63,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.step: Step | None = None
-        #: Set while the pool's pre-ping runs: it is noted once, as itself.
+        #: Set while the pool's ping runs: it is noted once, as itself.
         self.muted = False
 
     def note(self, kind: str, text: str) -> None:
@@ -72,7 +72,7 @@ class Recorder:
 
 
 def instrument(engine, recorder: Recorder) -> None:
-    """Hook the database driver (or the engine, on SQLite), the pool's pre-ping and redis-py.
+    """Hook the database driver (or the engine, on SQLite), the pool's ping and redis-py.
 
     On PostgreSQL psycopg itself is hooked: it sends BEGIN before a transaction's first
     statement, and COMMIT and ROLLBACK, as commands of their own, each a round trip that
@@ -84,7 +84,7 @@ def instrument(engine, recorder: Recorder) -> None:
     do_ping = dialect.do_ping
 
     def ping(dbapi_connection) -> bool:
-        recorder.note("sql", f"{dialect._dialect_specific_select_one}  -- pool_pre_ping")
+        recorder.note("sql", f"{dialect._dialect_specific_select_one}  -- ping of an idle pooled connection")
         recorder.muted = True
         try:
             return do_ping(dbapi_connection)

@@ -5,10 +5,12 @@ stateless in the web process and a replayed webhook sees the same row.
 """
 
 import logging
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Insert, Row, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.datastructures import MultiDict
 
 from app import messages, phone
@@ -17,7 +19,6 @@ from app.directory import contacts
 from app.extensions import db
 from app.models import Call, Contact, ContactPhone, Ticket
 from app.tickets import ticket_store
-from ivr import catalog
 from ivr.urgency import priority_for
 
 log = logging.getLogger(__name__)
@@ -32,31 +33,76 @@ def find_contact(e164: str | None) -> Contact | None:
 
 
 def current_call(form: MultiDict) -> Call:
-    """The call this webhook belongs to, created on first sight."""
+    """The call this webhook belongs to, created on first sight.
+
+    Found (or created) by SQLAlchemy Core outside the session's transaction, one autocommitted
+    statement each: most steps only read the call, and a transaction of their own would cost
+    BEGIN and ROLLBACK round trips on PostgreSQL. The row is then handed to the session as a
+    loaded object, so a step that changes the call writes it as before.
+    """
     sid = form.get("CallSid", "")[:64]
-    call = db.session.scalars(select(Call).where(Call.sid == sid)).first()
-    if call is not None:
-        return call
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        # The provider's first webhook of a call says CallStatus=ringing, the later ones in-progress
+        # (https://www.twilio.com/docs/usage/webhooks/voice-webhooks): a ringing call is inserted
+        # first and read only if it was there already (the webhook replayed, or delivered twice).
+        ringing = form.get("CallStatus") == "ringing"
+        row = None if ringing else connection.execute(FIND_CALL, {"sid": sid}).first()
+        created = False
+        if row is None:
+            row = connection.execute(_insert_call(connection.dialect.name), _new_call(form, sid)).first()
+            created = row is not None
+            if row is None:
+                row = connection.execute(FIND_CALL, {"sid": sid}).one()
+    call = _in_session(row)
+    if created:
+        log.info("call %s from %s", sid, _who(call, call.contact))
+    return call
+
+
+#: The call row as one Core statement reads it (every column, in the model's names).
+CALL_COLUMNS = tuple(Call.__table__.columns)
+#: Built once: a statement's construction costs more than its cached compilation.
+FIND_CALL = select(*CALL_COLUMNS).where(Call.sid == bindparam("sid"))
+
+
+def _new_call(form: MultiDict, sid: str) -> dict[str, object]:
+    """The parameters of ``_insert_call`` for the caller of this webhook."""
     raw_from = form.get("From", "")[:64]
     e164 = phone.normalise(raw_from, current_app.config["PHONE_REGION"])
-    contact = find_contact(e164)
-    default = current_app.config["DEFAULT_LANGUAGE"]
-    language = catalog.supported(contact.language if contact else None, default)
-    call = Call(sid=sid, from_raw=raw_from, from_e164=e164, contact=contact, language=language)
-    db.session.add(call)
-    # The new row holds exactly what was just written: keep it loaded instead of reading it back
-    # after the commit (a quarter of the time of /voice/incoming, the hottest webhook, in bench/webhooks.py).
+    return {"sid": sid, "from_raw": raw_from, "e164": e164, "default_language": current_app.config["DEFAULT_LANGUAGE"]}
+
+
+@cache
+def _insert_call(dialect_name: str) -> Insert:
+    """INSERT the new call, with its contact and language found in the same statement, unless it exists.
+
+    The language is the contact's when the desk speaks it (as catalog.supported decides), else
+    the default; a withheld number (e164 NULL) matches no contact.
+    """
+    by_number = ContactPhone.e164 == bindparam("e164")
+    contact_id = select(ContactPhone.contact_id).where(by_number).limit(1).scalar_subquery()
+    spoken = select(Contact.language).join(ContactPhone).where(by_number, Contact.language.in_(messages.LANGUAGES))
+    language = func.coalesce(spoken.limit(1).scalar_subquery(), bindparam("default_language"))
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(Call).values(
+        sid=bindparam("sid"),
+        from_raw=bindparam("from_raw"),
+        from_e164=bindparam("e164"),
+        contact_id=contact_id,
+        language=language,
+    )
+    return statement.on_conflict_do_nothing(index_elements=["sid"]).returning(*CALL_COLUMNS)
+
+
+def _in_session(row: Row) -> Call:
+    """The call as a loaded object of this request's session (the one it holds already, if any)."""
     session = db.session()
-    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        session.commit()
-    except IntegrityError:
-        # The provider delivered the first webhook twice at once.
-        session.rollback()
-        call = session.scalars(select(Call).where(Call.sid == sid)).one()
-    finally:
-        session.expire_on_commit = expire_on_commit
-    log.info("call %s from %s", sid, _who(call, contact))
+    known = session.identity_map.get(session.identity_key(Call, row.id))
+    if known is not None:
+        return known
+    call = Call(**row._asdict())
+    make_transient_to_detached(call)
+    session.add(call)
     return call
 
 
