@@ -202,7 +202,7 @@ class Ticket(db.Model):
 
     contact: Mapped[Contact | None] = relationship()
     company: Mapped[Company | None] = relationship()
-    related_ticket: Mapped["Ticket | None"] = relationship(remote_side=[id])
+    related_ticket: Mapped["Ticket | None"] = relationship(remote_side=[id], foreign_keys=[related_ticket_id])
     notes: Mapped[list["TicketNote"]] = relationship(back_populates="ticket", order_by="TicketNote.id")
 
     @property
