@@ -19,6 +19,7 @@ from app.directory import contacts
 from app.extensions import db
 from app.models import Call, Contact, ContactPhone, Ticket
 from app.tickets import ticket_store
+from ivr import catalog
 from ivr.urgency import priority_for
 
 log = logging.getLogger(__name__)
