@@ -57,7 +57,8 @@ def _epoch_seconds_sqlite(element, compiler, **kw) -> str:
 
 @compiles(epoch_seconds, "postgresql")
 def _epoch_seconds_postgresql(element, compiler, **kw) -> str:
-    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
+    # date_part gives a double; EXTRACT gives a numeric, several times slower over a year of rows.
+    return f"CAST(FLOOR(date_part('epoch', {compiler.process(element.clauses, **kw)})) AS BIGINT)"
 
 
 class minutes_between(FunctionElement):
@@ -76,4 +77,4 @@ def _minutes_between_sqlite(element, compiler, **kw) -> str:
 @compiles(minutes_between, "postgresql")
 def _minutes_between_postgresql(element, compiler, **kw) -> str:
     start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 60.0)"
+    return f"(date_part('epoch', {end} - {start}) / 60.0)"

@@ -48,15 +48,17 @@ BATCH = 5000
 OUTCOMES = [None, "queued", "queued", "queued", "ticket_read", "no_number", "put_through", "kept_place"]
 
 
-def database_url(workdir: Path) -> tuple[str, str | None]:
+def database_url(workdir: Path, reused: str | None) -> tuple[str, str | None]:
+    """The database to fill: SQLite in ``workdir``, or a new PostgreSQL schema (None when ``reused``)."""
     configured = os.environ.get("DATABASE_URL", "")
     if not configured.startswith("postgresql"):
         return f"sqlite:///{workdir / 'bench.db'}", None
-    schema = f"bench_reports_{uuid.uuid4().hex[:8]}"
-    with sa.create_engine(configured).begin() as connection:
-        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    schema = reused or f"bench_reports_{uuid.uuid4().hex[:8]}"
+    if not reused:
+        with sa.create_engine(configured).begin() as connection:
+            connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
     separator = "&" if "?" in configured else "?"
-    return f"{configured}{separator}options=-csearch_path%3D{schema}", schema
+    return f"{configured}{separator}options=-csearch_path%3D{schema}", None if reused else schema
 
 
 def office_moment(rng: random.Random) -> datetime:
@@ -200,16 +202,21 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=250_000)
     parser.add_argument("--callbacks", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--schema", help="PostgreSQL: a schema a previous run filled (kept afterwards)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        url, schema = database_url(Path(workdir))
+        url, schema = database_url(Path(workdir), args.schema)
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": workdir})
         try:
             with app.app_context():
                 upgrade(revision="heads")
                 started = time.perf_counter()
-                fill_year(args.calls, args.callbacks)
-                add_user("bench-manager", "bench-password", "manager")
+                if not db.session.scalar(sa.select(sa.func.count()).select_from(Call)):
+                    fill_year(args.calls, args.callbacks)
+                    add_user("bench-manager", "bench-password", "manager")
+                elif db.engine.dialect.name == "postgresql":
+                    db.session.execute(sa.text("ANALYZE"))
+                    db.session.commit()
                 print(
                     f"{url.split(':')[0]}: one year, {args.calls} calls, {args.callbacks} callbacks "
                     f"(filled in {time.perf_counter() - started:.0f} s); p50/p95 of {args.runs} runs"

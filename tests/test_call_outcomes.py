@@ -114,4 +114,4 @@ def test_the_board_shows_abandoned_calls_and_their_share(desk):
     log_in(client, "boss")
     page = client.get("/board/live").get_data(as_text=True)
     assert 'data-figure="abandoned">2<' in page
-    assert "50 % of 4 calls" in page
+    assert "50% of 4 calls" in page

@@ -174,3 +174,15 @@ def test_every_string_on_the_pages_comes_from_the_catalog(client, pseudo_locale)
 
 def test_the_pseudo_locale_check_finds_a_string_left_in_english():
     assert untranslated(f"<p>{OPEN}Waiting{CLOSE} 3</p><p>Nobody is waiting</p>") == ["Nobody is waiting"]
+
+
+def test_an_account_made_on_the_command_line_can_carry_its_language(runner):
+    result = runner.invoke(
+        args=["users", "add", "sophie", "--role", "manager", "--language", "fr", "--password", "x" * 10]
+    )
+    assert result.exit_code == 0, result.output
+    assert db.session.query(User).filter_by(username="sophie").one().language == "fr"
+    refused = runner.invoke(
+        args=["users", "add", "hans", "--role", "manager", "--language", "de", "--password", "x" * 10]
+    )
+    assert refused.exit_code != 0

@@ -61,4 +61,4 @@ def test_the_board_shows_csat_and_the_response_rate(app, client, mailbox):
     log_in(client, "boss")
     live = client.get("/board/live").get_data(as_text=True)
     assert re.search(r'data-figure="csat">4\.0<', live)
-    assert re.search(r"CSAT /5 · 1 rating · 50 % answered", live)
+    assert re.search(r"CSAT /5 · 1 rating · 50% answered", live)

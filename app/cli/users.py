@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app import phone
 from app.extensions import db
+from app.messages import LANGUAGES
 from app.models import Role, Technician
 from app.web.accounts import add_user, find_user, new_token
 
@@ -19,8 +20,11 @@ def users_group() -> None:
 @click.argument("username")
 @click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
 @click.option("--technician", "technician_phone", help="The technician's phone (technician accounts).")
+@click.option("--language", type=click.Choice(LANGUAGES), help="The language of their pages (default: the browser's).")
 @click.password_option(help="Asked for when not given.")
-def add_user_command(username: str, role: str, technician_phone: str | None, password: str) -> None:
+def add_user_command(
+    username: str, role: str, technician_phone: str | None, language: str | None, password: str
+) -> None:
     """Add an account; a technician account is linked to the technician with that phone."""
     technician = None
     if technician_phone:
@@ -29,7 +33,7 @@ def add_user_command(username: str, role: str, technician_phone: str | None, pas
         if technician is None:
             raise click.ClickException(f"no technician with phone {technician_phone}")
     try:
-        user = add_user(username, password, role, technician)
+        user = add_user(username, password, role, technician, language)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     linked = f", linked to {technician.name}" if technician else ""

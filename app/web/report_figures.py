@@ -34,7 +34,7 @@ from app.models import (
     UrgentStatus,
     UrgentTransfer,
 )
-from app.sql import epoch_seconds, minutes_between
+from app.sql import epoch_seconds, is_postgresql, minutes_between
 from app.web.figures import PRIORITIES
 from app.web.filters import state_label
 
@@ -261,34 +261,47 @@ def _time_to_callback() -> ColumnElement[float]:
 
 
 def callback_times(period: Period, by: str | None = None, per_priority: bool = True) -> list[tuple]:
-    """(key, priority, completed, median, p90, within target) per period (and priority), by window functions.
+    """(key, priority, completed, median, p90, within target) per period (and priority).
 
     The median is the middle value (the mean of the two middle ones for an even count); p90 the
     nearest rank, as on the board. ``per_priority=False`` pools the priorities (priority 0).
+    PostgreSQL has ordered-set aggregates for both; SQLite ranks the rows with window functions.
     """
-    key = bucket(Callback.ended_at, period, by)
+    key = bucket(Callback.ended_at, period, by).label("key")
     minutes = _time_to_callback()
-    priority = Callback.priority if per_priority else literal(0, Integer)
-    partition = [key, priority]
+    priority = (Callback.priority if per_priority else literal(0, Integer)).label("priority")
     targets = current_app.config["CALLBACK_TARGET_MINUTES"]
     target = case(*((Callback.priority == p, literal(targets.get(p, 0), Integer)) for p in PRIORITIES), else_=0)
-    ranked = (
-        select(
-            key.label("key"),
-            priority.label("priority"),
-            minutes.label("minutes"),
-            case((minutes <= target, 1.0), else_=0.0).label("on_time"),
-            func.row_number().over(partition_by=partition, order_by=minutes).label("rank"),
-            func.count().over(partition_by=partition).label("n"),
-        )
+    on_time = case((minutes <= target, 1.0), else_=0.0)
+    completed = (
+        select()
+        .select_from(Callback)
         .join(CallbackAttempt, CallbackAttempt.callback_id == Callback.id)
         .where(
             Callback.status == CallbackStatus.COMPLETED,
             _within(Callback.ended_at, period),
             CallbackAttempt.outcome == AttemptOutcome.CONNECTED,
         )
-        .subquery()
     )
+    if is_postgresql():
+        statement = completed.add_columns(
+            key,
+            priority,
+            func.count(),
+            func.percentile_cont(0.5).within_group(minutes),
+            func.percentile_disc(0.9).within_group(minutes),
+            func.avg(on_time),
+        ).group_by(key, priority)
+        return sorted(tuple(row) for row in db.session.execute(statement))
+    partition = [key, priority]
+    ranked = completed.add_columns(
+        key,
+        priority,
+        minutes.label("minutes"),
+        on_time.label("on_time"),
+        func.row_number().over(partition_by=partition, order_by=minutes).label("rank"),
+        func.count().over(partition_by=partition).label("n"),
+    ).subquery()
     middle = or_(ranked.c.rank == (ranked.c.n + 1) // 2, ranked.c.rank == (ranked.c.n + 2) // 2)
     statement = (
         select(
