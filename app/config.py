@@ -181,6 +181,8 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "SMTP_PASSWORD": get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": get("SMTP_STARTTLS", "0") == "1",
         "MAIL_FROM": get("MAIL_FROM", "Service Desk <servicedesk@localhost>"),
+        # Comma-separated addresses of the managers told by mail of every survey rating of 1 or 2.
+        "MANAGER_EMAILS": [address.strip() for address in get("MANAGER_EMAILS", "").split(",") if address.strip()],
         # Prompt language when the caller does not choose one (and of the safe path).
         "DEFAULT_LANGUAGE": get("DEFAULT_LANGUAGE", "nl"),
         # <Say> voice and BCP-47 code per language: Belgian Dutch and French, British English.
