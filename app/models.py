@@ -378,6 +378,30 @@ class AutotaskPhone(db.Model):
     name: Mapped[str] = mapped_column(String(200), default="")
 
 
+class AutotaskContract(db.Model):
+    """A contract read from Autotask: its company's contract kind is the best one in force."""
+
+    autotask_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    autotask_company_id: Mapped[int] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(10), default=Contract.NONE)
+    starts: Mapped[date | None]
+    ends: Mapped[date | None]
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class DirectorySync(db.Model):
+    """How far the directory's sync from Autotask got, per entity, so an interrupted run resumes."""
+
+    entity: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # Autotask's timestamp at the start of the last complete pass: the next one reads changes since then.
+    since: Mapped[str | None] = mapped_column(String(40))
+    # The pass in progress has read every record up to this id.
+    after_id: Mapped[int] = mapped_column(default=0)
+    # When the pass in progress started (becomes ``since`` when it completes).
+    pass_started: Mapped[str | None] = mapped_column(String(40))
+
+
 class SurveyState(StrEnum):
     QUEUED = "queued"
     SENDING = "sending"
