@@ -10,6 +10,7 @@ from app.directory import autotask_sync
 from app.directory.contacts import contact_for_number
 from app.extensions import db
 from app.models import Company, Contact, DirectorySync
+from ivr import catalog
 from tests.helpers import autotask_settings
 
 TODAY = local().date()
@@ -97,3 +98,20 @@ def test_an_expired_or_inactive_contract_gives_no_kind_and_the_best_one_in_force
     synced.add_contract(company, "Magic", LAST_YEAR, NEXT_YEAR, active=False)
     autotask_sync.sync()
     assert db.session.scalars(select(Company)).one().contract == "basic"
+
+
+class TestOnThePhone:
+    @pytest.fixture
+    def desk_settings(self, standin):
+        return autotask_settings(standin)
+
+    def test_a_caller_known_only_in_autotask_is_greeted_by_name_in_their_language(self, desk, standin):
+        company = standin.add_company("Transports Lemaire")
+        standin.add_contact(company, "Luc", "Lemaire", mobile="0475/98.76.54", language="Français")
+        standin.add_contract(company, "Magic", LAST_YEAR, NEXT_YEAR)
+        autotask_sync.sync()
+        call = desk.emulator.place_inbound_call(from_="+32475987654", keys=["1", "2", "#", "1", "1", "1"])
+        desk.emulator.wait_idle()
+        heard = " ".join(call.heard)
+        assert catalog.text("fr", "greeting_known", name="Luc Lemaire", company="Transports Lemaire") in heard
+        assert catalog.text("nl", "language_choice") not in heard
