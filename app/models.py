@@ -347,6 +347,9 @@ class AutotaskTicket(db.Model):
     # The local status and priority Autotask last accepted.
     pushed_status: Mapped[str | None] = mapped_column(String(20))
     pushed_priority: Mapped[int | None]
+    # The title and description Autotask last accepted (a transcript often comes after the create).
+    pushed_title: Mapped[str | None] = mapped_column(String(255))
+    pushed_description: Mapped[str | None] = mapped_column(Text)
     # Bumped by every local change to push; a sync marks the ticket synced only if it did not move.
     changes: Mapped[int] = mapped_column(default=0)
     # A sync holds the ticket until then (compare-and-set); a failed sync waits until then.

@@ -60,11 +60,17 @@ def upgrade():
         sa.Column("pass_started", sa.String(length=40), nullable=True),
         sa.PrimaryKeyConstraint("entity"),
     )
+    with op.batch_alter_table("autotask_ticket") as batch:
+        batch.add_column(sa.Column("pushed_title", sa.String(length=255), nullable=True))
+        batch.add_column(sa.Column("pushed_description", sa.Text(), nullable=True))
     with op.batch_alter_table("technician") as batch:
         batch.add_column(sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()))
 
 
 def downgrade():
+    with op.batch_alter_table("autotask_ticket") as batch:
+        batch.drop_column("pushed_description")
+        batch.drop_column("pushed_title")
     op.drop_table("directory_sync")
     op.drop_index("ix_autotask_contract_autotask_company_id", table_name="autotask_contract")
     op.drop_table("autotask_contract")
