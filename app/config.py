@@ -172,6 +172,10 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "AUTOTASK_CACHE_SECONDS": number("AUTOTASK_CACHE_SECONDS", 3600),
         # Seconds between two read-backs of the open tickets changed inside Autotask (completed there: survey).
         "AUTOTASK_FOLLOW_SECONDS": number("AUTOTASK_FOLLOW_SECONDS", 300),
+        # After a failed push a ticket waits this long, doubled per failure up to the maximum: a ticket
+        # opened during a short outage reaches Autotask within the maximum of its answering again.
+        "AUTOTASK_BACKOFF_SECONDS": number("AUTOTASK_BACKOFF_SECONDS", 15),
+        "AUTOTASK_MAX_BACKOFF_SECONDS": number("AUTOTASK_MAX_BACKOFF_SECONDS", 60),
         # Contract kinds by the words in an Autotask contract's name ("Magic 2026" is Magic); the best one
         # in force is the company's.
         "AUTOTASK_CONTRACT_KINDS": parse_mapping(get("AUTOTASK_CONTRACT_KINDS", "magic=magic,wise=wise,basic=basic")),

@@ -1,8 +1,11 @@
 """The Autotask path, right: a late transcript reaches Autotask, the follow job keeps the desk's newer
 title, and an adopted create PATCHes nothing nobody changed."""
 
+from datetime import timedelta
+
 import pytest
 
+from app.clock import utcnow
 from app.extensions import db
 from app.models import AutotaskTicket, Ticket
 from app.tickets import ticket_store
@@ -63,3 +66,25 @@ def test_an_adopted_create_patches_nothing_nobody_changed(app, autotask):
     assert sync.sync_pending() == 1
     assert autotask.api_calls("PATCH") == []
     assert autotask.tickets[remote["id"]]["priority"] == 1
+
+
+def test_a_ticket_opened_during_an_outage_waits_at_most_the_maximum_back_off(app, autotask):
+    app.config.update(AUTOTASK_CALLER_SECONDS=1.0, AUTOTASK_BACKOFF_SECONDS=15, AUTOTASK_MAX_BACKOFF_SECONDS=60)
+    autotask.fail_next(500, count=50, when="POST Tickets")
+    ticket = ticket_store().create(origin_call_sid="CA8", title="Opened in the outage", priority=3)
+    for _ in range(6):  # a minute of 500s and timeouts: every sweep fails again
+        link = db.session.get(AutotaskTicket, ticket.id, populate_existing=True)
+        link.lease_until = None
+        db.session.commit()
+        assert sync.sync_pending() == 0
+    link = db.session.get(AutotaskTicket, ticket.id, populate_existing=True)
+    assert link.failures >= 6
+    waits = (link.lease_until - utcnow()).total_seconds()
+    assert 0 < waits <= 60  # not 30 s doubling to half an hour
+
+    autotask.heal()
+    link.lease_until = utcnow() - timedelta(seconds=1)  # the back-off has passed
+    db.session.commit()
+    assert sync.sync_pending() == 1
+    assert len(autotask.tickets) == 1  # created exactly once
+    assert autotask.api_calls("PATCH") == []

@@ -8,8 +8,11 @@ cron sweep). Three rules keep Autotask free of duplicates:
   push the same ticket at once;
 - a create is never repeated blindly: before creating again, the ticket is looked up
   by its ``externalID`` (the desk's reference) and a note by its title;
-- after a failure the ticket waits (30 s, doubling up to 30 min) before the next try,
-  long enough for a create still in flight to land and be found.
+- after a failure the ticket waits (AUTOTASK_BACKOFF_SECONDS, doubling up to
+  AUTOTASK_MAX_BACKOFF_SECONDS) before the next try, long enough for a create still in
+  flight to land and be found; the cap is short so that a ticket opened during a short
+  outage reaches Autotask soon after it answers again (the sweep stops at the first
+  failure, so a long outage costs about one request per sweep, not one per ticket).
 """
 
 import logging
@@ -34,9 +37,6 @@ log = logging.getLogger(__name__)
 
 #: How long a sync may hold a ticket; longer than any request timeout, so a crashed sync lets go.
 LEASE_SECONDS = 120
-#: The first wait after a failed push, doubled per failure up to MAX_BACKOFF_SECONDS.
-FIRST_BACKOFF_SECONDS = 30
-MAX_BACKOFF_SECONDS = 1800
 #: Tickets pushed per cron sweep.
 SWEEP_LIMIT = 50
 #: One sweep job at a time: the reconciler queues it under this id.
@@ -107,7 +107,8 @@ def record_failure(ticket_id: int, error: AutotaskError) -> None:
     link = db.session.get(AutotaskTicket, ticket_id, populate_existing=True)
     link.failures += 1
     link.last_error = str(error)[:500]
-    wait = min(FIRST_BACKOFF_SECONDS * 2 ** (link.failures - 1), MAX_BACKOFF_SECONDS)
+    config = current_app.config
+    wait = min(config["AUTOTASK_BACKOFF_SECONDS"] * 2 ** (link.failures - 1), config["AUTOTASK_MAX_BACKOFF_SECONDS"])
     link.lease_until = utcnow() + timedelta(seconds=wait)
     db.session.commit()
     log.warning("Autotask sync of ticket %s failed (%d in a row): %s", ticket_id, link.failures, error)
