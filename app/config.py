@@ -193,6 +193,19 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "AUTOTASK_CACHE_SECONDS": number("AUTOTASK_CACHE_SECONDS", 3600),
         # Seconds between two read-backs of the open tickets changed inside Autotask (completed there: survey).
         "AUTOTASK_FOLLOW_SECONDS": number("AUTOTASK_FOLLOW_SECONDS", 300),
+        # After a failed push a ticket waits this long, doubled per failure up to the maximum: a ticket
+        # opened during a short outage reaches Autotask within the maximum of its answering again.
+        "AUTOTASK_BACKOFF_SECONDS": number("AUTOTASK_BACKOFF_SECONDS", 15),
+        "AUTOTASK_MAX_BACKOFF_SECONDS": number("AUTOTASK_MAX_BACKOFF_SECONDS", 60),
+        # Contract kinds by the words in an Autotask contract's name ("Magic 2026" is Magic); the best one
+        # in force is the company's.
+        "AUTOTASK_CONTRACT_KINDS": parse_mapping(get("AUTOTASK_CONTRACT_KINDS", "magic=magic,wise=wise,basic=basic")),
+        # The contact user-defined field holding the contact's language (nl, fr, en, or the language's name).
+        "AUTOTASK_LANGUAGE_UDF": get("AUTOTASK_LANGUAGE_UDF", "Language"),
+        # Seconds between two directory syncs (changes since the last one), and Autotask requests one sync
+        # may make: Autotask allows 10,000 an hour to the whole instance, shared with the tickets.
+        "AUTOTASK_DIRECTORY_SECONDS": number("AUTOTASK_DIRECTORY_SECONDS", 900),
+        "AUTOTASK_DIRECTORY_REQUESTS": number("AUTOTASK_DIRECTORY_REQUESTS", 200),
         # Seconds a satisfaction survey's rating links stay valid (30 days).
         "SURVEY_TOKEN_MAX_AGE": number("SURVEY_TOKEN_MAX_AGE", 30 * 86400),
         # Outgoing mail (unreachable notices, surveys). No host: mail is logged, not sent.
@@ -202,6 +215,8 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "SMTP_PASSWORD": get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": get("SMTP_STARTTLS", "0") == "1",
         "MAIL_FROM": get("MAIL_FROM", "Service Desk <servicedesk@localhost>"),
+        # Comma-separated addresses of the managers told by mail of every survey rating of 1 or 2.
+        "MANAGER_EMAILS": [address.strip() for address in get("MANAGER_EMAILS", "").split(",") if address.strip()],
         # Prompt language when the caller does not choose one (and of the safe path).
         "DEFAULT_LANGUAGE": get("DEFAULT_LANGUAGE", "nl"),
         # <Say> voice and BCP-47 code per language: Belgian Dutch and French, British English.

@@ -377,6 +377,9 @@ class AutotaskTicket(db.Model):
     # What Autotask last accepted of the ticket's place in an incident: "problem" (the incident's own
     # ticket) or "incident:<Autotask id of the problem>" (a caller's ticket linked to it).
     pushed_type: Mapped[str | None] = mapped_column(String(30))
+    # The title and description Autotask last accepted (a transcript often comes after the create).
+    pushed_title: Mapped[str | None] = mapped_column(String(255))
+    pushed_description: Mapped[str | None] = mapped_column(Text)
     # Bumped by every local change to push; a sync marks the ticket synced only if it did not move.
     changes: Mapped[int] = mapped_column(default=0)
     # A sync holds the ticket until then (compare-and-set); a failed sync waits until then.
@@ -406,6 +409,30 @@ class AutotaskPhone(db.Model):
     # None for a company's own number (switchboard, fax).
     autotask_contact_id: Mapped[int | None]
     name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class AutotaskContract(db.Model):
+    """A contract read from Autotask: its company's contract kind is the best one in force."""
+
+    autotask_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    autotask_company_id: Mapped[int] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(10), default=Contract.NONE)
+    starts: Mapped[date | None]
+    ends: Mapped[date | None]
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class DirectorySync(db.Model):
+    """How far the directory's sync from Autotask got, per entity, so an interrupted run resumes."""
+
+    entity: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # Autotask's timestamp at the start of the last complete pass: the next one reads changes since then.
+    since: Mapped[str | None] = mapped_column(String(40))
+    # The pass in progress has read every record up to this id.
+    after_id: Mapped[int] = mapped_column(default=0)
+    # When the pass in progress started (becomes ``since`` when it completes).
+    pass_started: Mapped[str | None] = mapped_column(String(40))
 
 
 class SurveyState(StrEnum):

@@ -23,12 +23,14 @@ from app.clock import utcnow
 from app.extensions import db
 from app.messages import LANGUAGES
 from app.models import AutotaskTicket, Call, Survey, SurveyState, Ticket
-from app.queueing import JOB_TTL, job_context, queue, redis_connection
+from app.queueing import JOB_TTL, enqueue, job_context, queue, redis_connection
 from app.sql import insert_ignoring_conflicts
 
 log = logging.getLogger(__name__)
 
 RATINGS = (1, 2, 3, 4, 5)
+#: Ratings that alert the managers (DESIGN §6) and stand out on the board.
+LOW_RATINGS = (1, 2)
 TOKEN_SALT = "survey-rating"
 COMMENT_MAX_CHARS = 2000
 #: A survey queued this recently may still have its job in Redis; the sweep leaves it alone.
@@ -236,7 +238,49 @@ def record_rating(survey: Survey, rating: int) -> bool:
     ).rowcount
     db.session.commit()
     db.session.refresh(survey)
+    if recorded == 1 and rating in LOW_RATINGS:
+        queue_low_rating_alert(survey)
     return recorded == 1
+
+
+def queue_low_rating_alert(survey: Survey) -> bool:
+    """Tell the managers by mail (a job, with retries) that a customer rated the desk 1 or 2."""
+    if not current_app.config["MANAGER_EMAILS"]:
+        log.warning("survey %s rated %s: no MANAGER_EMAILS to alert", survey.id, survey.rating)
+        return False
+    return enqueue("notify", "app.tasks.send_low_rating_alert", survey.id, retry=SEND_RETRY)
+
+
+def send_low_rating_alert(survey_id: int) -> None:
+    """The alert mail itself: who rated what, for which ticket, and the comment when there is one already."""
+    survey = db.session.get(Survey, survey_id)
+    if survey is None or survey.rating is None:
+        return
+    ticket = survey.ticket
+    company = ticket.customer_company
+    who = ", ".join(
+        name for name in (ticket.contact.name if ticket.contact else None, company.name if company else None) if name
+    )
+    subject = f"Survey rating {survey.rating}/5 for ticket {ticket.number}"
+    lines = [
+        f"{who or ticket.caller_phone or 'A customer'} rated ticket {ticket.number} ({ticket.title})"
+        f" {survey.rating} out of 5.",
+        f"Comment: {survey.comment}" if survey.comment else "No comment (yet); the board shows it when one comes.",
+    ]
+    for address in current_app.config["MANAGER_EMAILS"]:
+        notifications.send_mail(address, subject, "\n".join(lines) + "\n")
+
+
+def feedback(since: datetime, limit: int = 10) -> list[Survey]:
+    """The newest low ratings and comments given since ``since``, for the board."""
+    return list(
+        db.session.scalars(
+            select(Survey)
+            .where(Survey.rated_at >= since, or_(Survey.rating.in_(LOW_RATINGS), Survey.comment.is_not(None)))
+            .order_by(Survey.rated_at.desc(), Survey.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def record_comment(survey: Survey, comment: str) -> bool:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from autotask_standin import picklists
-from autotask_standin.wire import API_ROOT
+from autotask_standin.wire import API_ROOT, timestamp
 
 if TYPE_CHECKING:
     from autotask_standin.server import StandInServer
@@ -79,11 +79,13 @@ class AutotaskStandIn:
         self.notes: dict[int, dict[str, Any]] = {}
         self.companies: dict[int, dict[str, Any]] = {0: self._company_record(0, "Callback Desk (owner)", "")}
         self.contacts: dict[int, dict[str, Any]] = {}
+        self.contracts: dict[int, dict[str, Any]] = {}
         self.fields: dict[str, list[dict]] = {
             "Tickets": picklists.ticket_fields(),
             "TicketNotes": picklists.note_fields(),
             "Contacts": picklists.contact_fields(),
             "Companies": picklists.company_fields(),
+            "Contracts": picklists.contract_fields(),
         }
         #: Every request as ``(method, path)``, zone look-ups included.
         self.requests: list[tuple[str, str]] = []
@@ -147,6 +149,7 @@ class AutotaskStandIn:
         mobile: str = "",
         alternate: str = "",
         active: bool = True,
+        language: str = "",
     ) -> int:
         with self.lock:
             contact_id = self._new_id()
@@ -160,8 +163,30 @@ class AutotaskStandIn:
                 "mobilePhone": mobile,
                 "alternatePhone": alternate,
                 "isActive": 1 if active else 0,
+                "lastActivityDate": timestamp(),
+                "lastModifiedDate": timestamp(),
+                "userDefinedFields": [{"name": "Language", "value": language}] if language else [],
             }
             return contact_id
+
+    def update_contact(self, contact_id: int, **changes: Any) -> None:
+        """Change a contact as a person in Autotask would; its lastModifiedDate moves."""
+        with self.lock:
+            self.contacts[contact_id].update(changes, lastModifiedDate=timestamp(), lastActivityDate=timestamp())
+
+    def add_contract(self, company_id: int, name: str, start: str, end: str, *, active: bool = True) -> int:
+        """A contract of a company; ``start`` and ``end`` are dates (``2026-01-01``)."""
+        with self.lock:
+            contract_id = self._new_id()
+            self.contracts[contract_id] = {
+                "id": contract_id,
+                "companyID": company_id,
+                "contractName": name,
+                "startDate": f"{start}T00:00:00Z",
+                "endDate": f"{end}T00:00:00Z",
+                "status": 1 if active else 0,
+            }
+            return contract_id
 
     def ticket_by_number(self, number: str) -> dict[str, Any] | None:
         with self.lock:
@@ -306,6 +331,7 @@ class AutotaskStandIn:
             "alternatePhone2": "",
             "fax": fax,
             "isActive": True,
+            "lastActivityDate": timestamp(),
         }
 
 

@@ -137,6 +137,10 @@ def contact_fields() -> list[dict]:
         field("mobilePhone", "string", length=25),
         field("alternatePhone", "string", length=32),
         field("isActive", "integer", required=True),
+        # https://ww1.autotask.net/help/Developerhelp/Content/APIs/REST/General_Topics/REST_BestPractices.htm:
+        # Contact has both lastActivityDate and lastModifiedDate, for incremental reads.
+        field("lastActivityDate", "datetime", read_only=True),
+        field("lastModifiedDate", "datetime", read_only=True),
     ]
 
 
@@ -149,4 +153,20 @@ def company_fields() -> list[dict]:
         field("alternatePhone2", "string", length=25),
         field("fax", "string", length=25),
         field("isActive", "boolean"),
+        # Company has lastActivityDate only (same best-practices page).
+        field("lastActivityDate", "datetime", read_only=True),
+    ]
+
+
+def contract_fields() -> list[dict]:
+    """Contracts: no last-modified field is exposed, so new ones are read by id."""
+    return [
+        field("id", "long", read_only=True),
+        field("companyID", "integer", required=True, isReference=True, referenceEntityType="Company"),
+        field("contractName", "string", required=True, length=100),
+        field("startDate", "datetime", required=True),
+        field("endDate", "datetime", required=True),
+        field(
+            "status", "integer", required=True, isPickList=True, picklistValues=picklist((0, "Inactive"), (1, "Active"))
+        ),
     ]

@@ -22,7 +22,13 @@ if TYPE_CHECKING:
     from autotask_standin.core import AutotaskStandIn
 
 MAX_RECORDS = 500
-ENTITIES = {"tickets": "Tickets", "ticketnotes": "TicketNotes", "contacts": "Contacts", "companies": "Companies"}
+ENTITIES = {
+    "tickets": "Tickets",
+    "ticketnotes": "TicketNotes",
+    "contacts": "Contacts",
+    "companies": "Companies",
+    "contracts": "Contracts",
+}
 
 Answer = tuple[int, dict[str, Any]]
 
@@ -148,6 +154,7 @@ class StandInApi:
             "TicketNotes": standin.notes,
             "Contacts": standin.contacts,
             "Companies": standin.companies,
+            "Contracts": standin.contracts,
         }[entity]
 
     def query(self, entity: str, body: Any, after_id: int | None = None) -> Answer:

@@ -9,6 +9,7 @@ from rq import cron
 
 from app.config import from_environment
 from app.directory.autotask_phones import refresh_job
+from app.directory.autotask_sync import sync_job as directory_sync_job
 from app.retention import purge_job
 from app.surveys import resend_job
 from app.tickets.autotask.follow import follow_job
@@ -33,3 +34,7 @@ if SETTINGS["TICKET_STORE"] == "autotask":
     cron.register(refresh_job, queue_name="notify", cron="15 3 * * *", job_timeout=1800)
     # Tickets changed or completed inside Autotask: read back the open ones.
     cron.register(follow_job, queue_name="notify", interval=SETTINGS["AUTOTASK_FOLLOW_SECONDS"], job_timeout=600)
+    # Companies, contracts and contacts changed in Autotask: the directory follows, within its request budget.
+    cron.register(
+        directory_sync_job, queue_name="notify", interval=SETTINGS["AUTOTASK_DIRECTORY_SECONDS"], job_timeout=1800
+    )

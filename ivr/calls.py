@@ -203,6 +203,7 @@ def open_ticket(call: Call, related: Ticket | None = None) -> Ticket:
     transcript = db.session.scalar(select(Call.transcript).where(Call.id == call.id).with_for_update())
     if transcript and not ticket.description:
         ticket.description, ticket.title = transcript, headline(transcript)
+        store.details_changed(ticket)
     db.session.commit()
     return ticket
 

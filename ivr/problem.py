@@ -1,12 +1,13 @@
 """A new problem: the caller describes it, says how urgent it is, and a ticket is opened."""
 
 from flask import current_app, request
-from sqlalchemy import update
+from sqlalchemy import select, update
 from twilio.twiml.voice_response import VoiceResponse
 
 from app import opening_hours, urls
 from app.extensions import db
 from app.models import Call, Ticket
+from app.tickets import ticket_store
 from callbacks import limits
 from ivr import bp, callback_number, catalog, urgent
 from ivr.calls import current_call, headline, open_ticket
@@ -88,10 +89,15 @@ def transcription():
     if text and request.form.get("TranscriptionStatus", "completed") == "completed":
         call.transcript = text
         db.session.flush()  # holds the call row until commit: see open_ticket
-        db.session.execute(
+        described = db.session.execute(
             update(Ticket)
             .where(Ticket.origin_call_sid == call.sid, Ticket.description == "")
             .values(description=text, title=headline(text))
-        )
+        ).rowcount
         db.session.commit()
+        if described:
+            # The usual case: the ticket was opened tens of seconds ago; its store passes the words on.
+            ticket = db.session.scalars(select(Ticket).where(Ticket.origin_call_sid == call.sid)).one()
+            db.session.refresh(ticket)
+            ticket_store().details_changed(ticket)
     return answer(hang_up())

@@ -8,6 +8,7 @@ from app.autotask.client import AutotaskClient
 from app.autotask.errors import AutotaskError
 from app.autotask.picklists import Picklists
 from app.directory import autotask_phones as phones
+from app.directory import autotask_sync as directory_sync
 from app.extensions import db
 from app.models import AutotaskTicket, SyncState
 from app.tickets.autotask import sync
@@ -56,6 +57,16 @@ def refresh_phones() -> None:
     except AutotaskError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"{count} phone numbers indexed")
+
+
+@autotask_group.command("sync-directory")
+@click.option("--full", is_flag=True, help="Read every company, contract and contact again, not only changes.")
+def sync_directory(full: bool) -> None:
+    """Read companies, contracts and contacts from Autotask into the directory (resumes where it stopped)."""
+    counts = directory_sync.sync(full=full)
+    click.echo(", ".join(f"{counts[entity]} {entity.lower()}" for entity in directory_sync.ENTITIES) + " read")
+    if counts["stopped"]:
+        click.echo("stopped before the end (Autotask unavailable or the request budget spent): run it again")
 
 
 @autotask_group.command("sync")

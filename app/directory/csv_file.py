@@ -12,13 +12,14 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.directory import InvalidRecord
 from app.directory.contacts import parse_numbers, save_contact
 from app.extensions import db
 from app.models import Company, Contact, Contract
+from app.phone import display as phone_display
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +67,17 @@ def import_text(text: str, dry_run: bool = False) -> Report:
     """Import a directory file; with ``dry_run`` report what would happen and change nothing."""
     rows = _rows(text)
     report = Report()
-    companies = {company.name.strip().lower(): company for company in db.session.scalars(select(Company))}
-    for number, row in rows:
-        try:
-            outcome, name = _import_row(row, companies)
-        except InvalidRecord as refused:
-            report.lines.append(Line(number, REFUSED, row.get("name", "").strip(), str(refused)))
-        else:
-            report.lines.append(Line(number, outcome, name))
+    directory = _Directory()
+    # What the lines need is read once up front and kept current in memory: a line costs no
+    # look-up round trips, and nothing is flushed before the commit but new companies.
+    with db.session.no_autoflush:
+        for number, row in rows:
+            try:
+                outcome, name = _import_row(row, directory)
+            except InvalidRecord as refused:
+                report.lines.append(Line(number, REFUSED, row.get("name", "").strip(), str(refused)))
+            else:
+                report.lines.append(Line(number, outcome, name))
     if dry_run:
         db.session.rollback()
     else:
@@ -98,7 +102,20 @@ def _rows(text: str) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
-def _import_row(row: dict[str, str], companies: dict[str, Company]) -> tuple[str, str]:
+class _Directory:
+    """The companies, contacts and numbers already known, by the keys a line finds them with."""
+
+    def __init__(self) -> None:
+        self.companies = {company.name.strip().lower(): company for company in db.session.scalars(select(Company))}
+        contacts = db.session.scalars(select(Contact).options(selectinload(Contact.phones))).all()
+        self.contacts = {(contact.company_id, contact.name.strip().lower()): contact for contact in contacts}
+        self.owners = {phone.e164: contact for contact in contacts for phone in contact.phones}
+
+    def contact(self, company: Company, name: str) -> Contact | None:
+        return self.contacts.get((company.id, name.strip().lower())) if company.id is not None else None
+
+
+def _import_row(row: dict[str, str], directory: _Directory) -> tuple[str, str]:
     company_name, name = row.get("company", "").strip(), row.get("name", "").strip()
     contract = row.get("contract", "").strip().lower()
     if not company_name:
@@ -107,33 +124,41 @@ def _import_row(row: dict[str, str], companies: dict[str, Company]) -> tuple[str
         raise InvalidRecord(f"the contract is one of {', '.join(Contract)}, not {contract!r}")
     active = _active(row.get("active", ""))
     numbers = parse_numbers(row.get("phone"))
-    company = companies.get(company_name.lower())
+    company = directory.companies.get(company_name.lower())
     # A new company is only added to the session with its first contact, once that one is accepted.
     target = company or Company(name=company_name[:200], contract=contract or Contract.NONE, active=True)
-    contact = _existing_contact(company, name) if company is not None else None
+    contact = directory.contact(company, name) if company is not None else None
+    for e164 in numbers:
+        owner = directory.owners.get(e164)
+        if owner is not None and owner is not contact:
+            raise InvalidRecord(f"{phone_display(e164)} is already the number of {owner.name}")
     email, language = row.get("email", "").strip() or None, row.get("language", "").strip().lower() or None
     if contact is not None and _same(contact, numbers, email, language, active):
         outcome = UNCHANGED
     else:
         outcome = ADDED if contact is None else UPDATED
+        dropped = [p.e164 for p in contact.phones] if contact is not None else []
         contact = save_contact(
-            contact, name=name, company=target, numbers=numbers, email=email, language=language, active=active
+            contact,
+            name=name,
+            company=target,
+            numbers=numbers,
+            email=email,
+            language=language,
+            active=active,
+            numbers_checked=True,
         )
+        for e164 in dropped:
+            directory.owners.pop(e164, None)
+        directory.owners.update(dict.fromkeys(numbers, contact))
     if company is None:
-        companies[company_name.lower()] = target
+        directory.companies[company_name.lower()] = target
+        db.session.flush()  # the new company's id keys its contacts from here on
     elif contract and company.contract != contract:
         company.contract = contract
         outcome = UPDATED if outcome == UNCHANGED else outcome
-    db.session.flush()
+    directory.contacts[(target.id, contact.name.strip().lower())] = contact
     return outcome, f"{contact.name} ({target.name})"
-
-
-def _existing_contact(company: Company, name: str) -> Contact | None:
-    return db.session.scalars(
-        select(Contact)
-        .where(Contact.company_id == company.id, func.lower(Contact.name) == name.lower())
-        .options(selectinload(Contact.phones))
-    ).first()
 
 
 def _same(contact: Contact, numbers: list[str], email: str | None, language: str | None, active: bool) -> bool:

@@ -38,6 +38,10 @@ class TicketStore(ABC):
     def close(self, ticket: Ticket) -> None:
         """Close a resolved ticket and ask the customer for a rating (once per ticket)."""
 
+    @abstractmethod
+    def details_changed(self, ticket: Ticket) -> None:
+        """The ticket's title or description changed (a transcript came after the create): commit, pass it on."""
+
 
 def ticket_store() -> TicketStore:
     """The store the desk works with: ``TICKET_STORE`` is ``sql`` (the default) or ``autotask``."""

@@ -85,6 +85,11 @@ class SqlTicketStore(TicketStore):
         self._push_later(ticket)
         surveys.request_survey(ticket)
 
+    def details_changed(self, ticket: Ticket) -> None:
+        self._changed(ticket)
+        db.session.commit()
+        self._push_later(ticket)
+
     def _changed(self, ticket: Ticket) -> None:
         """Hook: a change to the ticket is about to be committed (another system may need it)."""
 

@@ -19,6 +19,7 @@ from app.clock import day_start, local, utcnow
 from app.extensions import db
 from app.messages import LANGUAGES
 from app.models import Callback, CallbackStatus, Contact, Role, Technician, Ticket
+from app.surveys import csat_summary, feedback
 from app.web.auth import protect_forms, role_required
 from app.web.charts import distribution_chart, queue_chart
 from app.web.figures import day_figures
@@ -46,6 +47,9 @@ CSV_COLUMNS = (
     "ended_at",
 )
 
+
+#: The periods the board's CSAT can cover: days before today's start.
+CSAT_PERIODS = {"today": 0, "7d": 6, "30d": 29}
 
 #: What a board row reads of a callback, loaded up front instead of one query per row.
 ROW_DETAILS = (
@@ -76,7 +80,13 @@ def board_context() -> dict:
     activity = {callback.technician_id: callback for callback in in_progress if callback.technician_id}
     technicians = db.session.scalars(select(Technician).order_by(Technician.name)).all()
     figures = day_figures(now)
+    period = request.args.get("csat") if request.args.get("csat") in CSAT_PERIODS else "today"
+    csat_since = day_start(now) - timedelta(days=CSAT_PERIODS[period])
     return {
+        "csat_period": period,
+        "csat_periods": CSAT_PERIODS,
+        "csat": csat_summary(csat_since),
+        "feedback": feedback(csat_since),
         "now": now,
         "waiting": list(enumerate(with_row_details(waiting()), start=1)),
         "in_progress": in_progress,

@@ -40,11 +40,40 @@ def upgrade():
         sa.UniqueConstraint("e164"),
     )
     op.create_index("ix_company_phone_company_id", "company_phone", ["company_id"])
+    op.create_table(
+        "autotask_contract",
+        sa.Column("autotask_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("autotask_company_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("starts", sa.Date(), nullable=True),
+        sa.Column("ends", sa.Date(), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("autotask_id"),
+    )
+    op.create_index("ix_autotask_contract_autotask_company_id", "autotask_contract", ["autotask_company_id"])
+    op.create_table(
+        "directory_sync",
+        sa.Column("entity", sa.String(length=20), nullable=False),
+        sa.Column("since", sa.String(length=40), nullable=True),
+        sa.Column("after_id", sa.Integer(), nullable=False),
+        sa.Column("pass_started", sa.String(length=40), nullable=True),
+        sa.PrimaryKeyConstraint("entity"),
+    )
+    with op.batch_alter_table("autotask_ticket") as batch:
+        batch.add_column(sa.Column("pushed_title", sa.String(length=255), nullable=True))
+        batch.add_column(sa.Column("pushed_description", sa.Text(), nullable=True))
     with op.batch_alter_table("technician") as batch:
         batch.add_column(sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()))
 
 
 def downgrade():
+    with op.batch_alter_table("autotask_ticket") as batch:
+        batch.drop_column("pushed_description")
+        batch.drop_column("pushed_title")
+    op.drop_table("directory_sync")
+    op.drop_index("ix_autotask_contract_autotask_company_id", table_name="autotask_contract")
+    op.drop_table("autotask_contract")
     with op.batch_alter_table("technician") as batch:
         batch.drop_column("active")
     op.drop_index("ix_company_phone_company_id", table_name="company_phone")

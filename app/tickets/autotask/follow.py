@@ -41,7 +41,10 @@ def take_over(ticket: Ticket, link: AutotaskTicket, item: dict, picklists: Pickl
     """
     label = picklists.label("Tickets", "status", item.get("status"))
     mapped = current_app.config["AUTOTASK_STATUS_LABELS"]
-    ticket.title = (item.get("title") or ticket.title)[:200]
+    # Only a title changed in Autotask is taken: one the desk changed since its last push stays.
+    if item.get("title") and item["title"] != link.pushed_title:
+        ticket.title = item["title"][:200]
+        link.pushed_title = item["title"]
     if label is None or label.casefold() == mapped.get(ticket.status, "").casefold():
         return False
     shared = [local for local, other in mapped.items() if other.casefold() == label.casefold()]

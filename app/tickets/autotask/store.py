@@ -133,6 +133,7 @@ class AutotaskTicketStore(SqlTicketStore):
             sync_state=SyncState.SYNCED,
             pushed_status=status,
             pushed_priority=priority,
+            pushed_title=item.get("title"),
         )
         db.session.add_all([ticket, link])
         try:

@@ -8,8 +8,11 @@ cron sweep). Three rules keep Autotask free of duplicates:
   push the same ticket at once;
 - a create is never repeated blindly: before creating again, the ticket is looked up
   by its ``externalID`` (the desk's reference) and a note by its title;
-- after a failure the ticket waits (30 s, doubling up to 30 min) before the next try,
-  long enough for a create still in flight to land and be found.
+- after a failure the ticket waits (AUTOTASK_BACKOFF_SECONDS, doubling up to
+  AUTOTASK_MAX_BACKOFF_SECONDS) before the next try, long enough for a create still in
+  flight to land and be found; the cap is short so that a ticket opened during a short
+  outage reaches Autotask soon after it answers again (the sweep stops at the first
+  failure, so a long outage costs about one request per sweep, not one per ticket).
 """
 
 import logging
@@ -34,9 +37,6 @@ log = logging.getLogger(__name__)
 
 #: How long a sync may hold a ticket; longer than any request timeout, so a crashed sync lets go.
 LEASE_SECONDS = 120
-#: The first wait after a failed push, doubled per failure up to MAX_BACKOFF_SECONDS.
-FIRST_BACKOFF_SECONDS = 30
-MAX_BACKOFF_SECONDS = 1800
 #: Tickets pushed per cron sweep.
 SWEEP_LIMIT = 50
 #: One sweep job at a time: the reconciler queues it under this id.
@@ -107,7 +107,8 @@ def record_failure(ticket_id: int, error: AutotaskError) -> None:
     link = db.session.get(AutotaskTicket, ticket_id, populate_existing=True)
     link.failures += 1
     link.last_error = str(error)[:500]
-    wait = min(FIRST_BACKOFF_SECONDS * 2 ** (link.failures - 1), MAX_BACKOFF_SECONDS)
+    config = current_app.config
+    wait = min(config["AUTOTASK_BACKOFF_SECONDS"] * 2 ** (link.failures - 1), config["AUTOTASK_MAX_BACKOFF_SECONDS"])
     link.lease_until = utcnow() + timedelta(seconds=wait)
     db.session.commit()
     log.warning("Autotask sync of ticket %s failed (%d in a row): %s", ticket_id, link.failures, error)
@@ -121,9 +122,8 @@ def queue_sync(ticket_id: int) -> bool:
 # -- pushing ----------------------------------------------------------------------------------------
 
 
-def ticket_body(ticket: Ticket, link: AutotaskTicket, picklists: Picklists) -> dict[str, Any]:
-    """The Autotask ticket for a local one; picklist values looked up by their configured labels."""
-    config = current_app.config
+def description_of(ticket: Ticket) -> str:
+    """The Autotask ticket's description: what the caller said, their number, urgency, the recording."""
     lines = [ticket.description] if ticket.description else []
     if ticket.caller_phone:
         lines.append(f"Caller: {ticket.caller_phone}")
@@ -131,10 +131,16 @@ def ticket_body(ticket: Ticket, link: AutotaskTicket, picklists: Picklists) -> d
         lines.append(f"Urgency: {ticket.urgency or 'unknown'}; affected: {ticket.impact or 'unknown'}")
     if ticket.recording_url:
         lines.append(f"Recording: {ticket.recording_url}")
+    return "\n".join(lines)[:8000]
+
+
+def ticket_body(ticket: Ticket, link: AutotaskTicket, picklists: Picklists) -> dict[str, Any]:
+    """The Autotask ticket for a local one; picklist values looked up by their configured labels."""
+    config = current_app.config
     hours = config["AUTOTASK_DUE_HOURS"].get(ticket.priority, 24)
     body: dict[str, Any] = {
         "title": ticket.title[:255],
-        "description": "\n".join(lines)[:8000],
+        "description": description_of(ticket),
         "status": picklists.status(ticket.status),
         "priority": picklists.priority(ticket.priority),
         "companyID": link.autotask_company_id
@@ -165,13 +171,20 @@ def push(ticket: Ticket, link: AutotaskTicket, client: AutotaskClient, *, fresh:
         )
         if found is not None:
             link.autotask_id = int(found["id"])
+            # What Autotask has is what was pushed: only what differs from it is PATCHed below, so a
+            # change made in Autotask meanwhile is not overwritten with the same old values.
+            link.pushed_status = picklists.local_status(found.get("status"))
+            link.pushed_priority = picklists.local_priority(found.get("priority"))
+            link.pushed_title, link.pushed_description = found.get("title"), found.get("description")
             log.info(
                 "ticket %s was already in Autotask (%s): its create had been answered too late", ticket.id, found["id"]
             )
         else:
-            created = client.post("Tickets", ticket_body(ticket, link, picklists))
+            body = ticket_body(ticket, link, picklists)
+            created = client.post("Tickets", body)
             link.autotask_id = int(created["itemId"])
             link.pushed_status, link.pushed_priority = ticket.status, ticket.priority
+            link.pushed_title, link.pushed_description = body["title"], body["description"]
         db.session.commit()
     if link.provisional_number is not None and ticket.number == link.provisional_number:
         item = client.get(f"Tickets/{link.autotask_id}").get("item") or {}
@@ -185,14 +198,22 @@ def push(ticket: Ticket, link: AutotaskTicket, client: AutotaskClient, *, fresh:
     )
     for note in db.session.scalars(pending.order_by(TicketNote.id)).all():
         push_note(note, link, client, picklists)
-    if (ticket.status, ticket.priority) != (link.pushed_status, link.pushed_priority):
-        changes: dict[str, Any] = {"id": link.autotask_id}
-        if ticket.status != link.pushed_status:
-            changes["status"] = picklists.status(ticket.status)
-        if ticket.priority != link.pushed_priority:
-            changes["priority"] = picklists.priority(ticket.priority)
-        client.patch("Tickets", changes)
+    changes: dict[str, Any] = {}
+    if ticket.status != link.pushed_status:
+        changes["status"] = picklists.status(ticket.status)
+    if ticket.priority != link.pushed_priority:
+        changes["priority"] = picklists.priority(ticket.priority)
+    title, description = ticket.title[:255], description_of(ticket)
+    # Tickets mirrored before the desk kept these have None: they are not pushed blindly.
+    if link.pushed_title is not None and title != link.pushed_title:
+        changes["title"] = title
+    if link.pushed_description is not None and description != link.pushed_description:
+        changes["description"] = description
+    if changes:
+        client.patch("Tickets", {"id": link.autotask_id, **changes})
         link.pushed_status, link.pushed_priority = ticket.status, ticket.priority
+        if "title" in changes or "description" in changes:
+            link.pushed_title, link.pushed_description = title, description
         db.session.commit()
     push_incident_link(ticket, link, client, picklists)
 

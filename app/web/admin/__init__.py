@@ -20,4 +20,4 @@ def managers_only() -> None:
     """Every admin page is for managers only."""
 
 
-from app.web.admin import companies, contacts, directory_file, technicians  # noqa: E402,F401  (their routes)
+from app.web.admin import companies, contacts, directory_file, technicians, users  # noqa: E402,F401  (their routes)
