@@ -76,6 +76,10 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "SECRET_KEY": get("SECRET_KEY", ""),
         # A bearer token for /metrics that needs no database (a manager's API token works as well).
         "METRICS_TOKEN": get("METRICS_TOKEN", ""),
+        # Wrong passwords allowed per user name, and per client address, before logging in pauses
+        # (flask-limiter syntax, counted in Redis: app/web/limits.py).
+        "LOGIN_LIMIT_PER_USER": get("LOGIN_LIMIT_PER_USER", "20 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": get("LOGIN_LIMIT_PER_ADDRESS", "100 per 15 minutes"),
         # Days the phone line keeps callers' numbers, IVR calls and recordings (app/retention.py); 0 keeps them.
         "RETENTION_DAYS": number("RETENTION_DAYS", 0),
         "TWILIO_ACCOUNT_SID": get("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"),
