@@ -72,6 +72,13 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         # Redis carries RQ jobs only; nothing in it is the only copy of anything.
         # Or a redis+sentinel:// URL (app/redis_url.py).
         "REDIS_URL": checked_redis_url(get("REDIS_URL", DEFAULT_REDIS_URL)),
+        # Seconds one Redis command (and connecting) may take: a webhook makes several and must
+        # answer within the provider's 15 s, so a stalled Redis costs seconds, not minutes.
+        "REDIS_SOCKET_TIMEOUT_SECONDS": float(get("REDIS_SOCKET_TIMEOUT_SECONDS", "1")),
+        # Milliseconds one SQL statement may run on PostgreSQL (statement_timeout), and seconds of
+        # silence before TCP keepalives give up on a PostgreSQL that vanished.
+        "DATABASE_STATEMENT_TIMEOUT_MS": number("DATABASE_STATEMENT_TIMEOUT_MS", 3000),
+        "DATABASE_KEEPALIVE_SECONDS": number("DATABASE_KEEPALIVE_SECONDS", 5),
         # Signs sessions, CSRF tokens and customers' links; at least 32 characters (app/secret_settings.py).
         "SECRET_KEY": get("SECRET_KEY", ""),
         # A bearer token for /metrics that needs no database (a manager's API token works as well).

@@ -6,9 +6,10 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach every page, the error answers and the login machinery to the app."""
-    from app.web import api, auth, board, console, errors, filters, i18n, lab, limits, monitoring, survey
+    from app.web import api, auth, board, console, errors, filters, headers, i18n, lab, limits, monitoring, survey
 
     i18n.init_app(app)
+    headers.init_app(app)
     limits.init_app(app)
     errors.register(app)
     filters.register(app)
