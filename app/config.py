@@ -79,6 +79,9 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         # silence before TCP keepalives give up on a PostgreSQL that vanished.
         "DATABASE_STATEMENT_TIMEOUT_MS": number("DATABASE_STATEMENT_TIMEOUT_MS", 3000),
         "DATABASE_KEEPALIVE_SECONDS": number("DATABASE_KEEPALIVE_SECONDS", 5),
+        # Seconds a provider webhook may take before it answers with the safe path instead (the
+        # provider waits 15 s; the safe path needs about a Redis timeout more). 0 turns it off.
+        "WEBHOOK_BUDGET_SECONDS": float(get("WEBHOOK_BUDGET_SECONDS", "7")),
         # Signs sessions, CSRF tokens and customers' links; at least 32 characters (app/secret_settings.py).
         "SECRET_KEY": get("SECRET_KEY", ""),
         # A bearer token for /metrics that needs no database (a manager's API token works as well).
