@@ -90,6 +90,9 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         # (flask-limiter syntax, counted in Redis: app/web/limits.py).
         "LOGIN_LIMIT_PER_USER": get("LOGIN_LIMIT_PER_USER", "20 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": get("LOGIN_LIMIT_PER_ADDRESS", "100 per 15 minutes"),
+        # Proxies in front of gunicorn that append to X-Forwarded-For (deploy/: the TLS proxy is 1);
+        # the client's address, which limits count per, is read that many hops back. 0 trusts no header.
+        "PROXY_COUNT": number("PROXY_COUNT", 0),
         # Days the phone line keeps callers' numbers, IVR calls and recordings (app/retention.py); 0 keeps them.
         "RETENTION_DAYS": number("RETENTION_DAYS", 0),
         "TWILIO_ACCOUNT_SID": get("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"),

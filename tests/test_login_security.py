@@ -3,10 +3,11 @@
 import pytest
 
 from app import preflight
+from app.extensions import db
 from app.secret_settings import DEMO_PASSWORD
 from app.web import accounts
 from app.web.accounts import new_token
-from tests.helpers import PASSWORD, add_user, log_in
+from tests.helpers import PASSWORD, add_user, build_app, empty_tables, log_in
 
 WRONG = "not-the-password"
 
@@ -116,3 +117,20 @@ def test_seed_demo_refuses_outside_loopback(app, runner, base):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code != 0 and "is not loopback" in result.output
     assert accounts.find_user("manager") is None
+
+
+def test_behind_the_proxy_the_limit_counts_the_clients_address(monkeypatch, migrated, tmp_path, redis):
+    app = build_app(monkeypatch, migrated, tmp_path, PROXY_COUNT="1", LOGIN_LIMIT_PER_ADDRESS="3 per minute")
+    empty_tables(app)
+
+    def attempt(address: str, username: str) -> int:
+        with app.app_context():
+            client = app.test_client()
+            client.environ_base["HTTP_X_FORWARDED_FOR"] = address
+            status = log_in(client, username, WRONG).status_code
+            db.session.remove()
+            return status
+
+    assert [attempt("198.51.100.1", f"guess{number}") for number in range(3)] == [401, 401, 401]
+    assert attempt("198.51.100.2", "guess9") == 401  # another client behind the same proxy
+    assert attempt("198.51.100.1", "guess9") == 429

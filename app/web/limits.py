@@ -12,6 +12,7 @@ import time
 from flask import Flask, Response, current_app, render_template, request
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.queueing import redis_connection
 
@@ -34,6 +35,8 @@ def init_app(app: Flask) -> None:
         RATELIMIT_STORAGE_OPTIONS={"connection_pool": pool},
     )
     limiter.init_app(app)
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"])
 
 
 def login_username() -> str:
