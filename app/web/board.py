@@ -86,9 +86,13 @@ def board_context() -> dict:
     }
 
 
+#: What starts a formula in Excel, LibreOffice or Google Sheets; tab and carriage return too (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def spreadsheet_safe(text: str) -> str:
     """Free text that a spreadsheet would run as a formula gets a leading quote."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
 @bp.get("")
