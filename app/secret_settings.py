@@ -87,10 +87,3 @@ def development_secrets(instance: Path) -> dict[str, str]:
     finally:
         temporary.unlink()
     return json.loads(path.read_text())
-
-
-if __name__ == "__main__":
-    import sys
-
-    # scripts/run: the emulator signs with the same generated token the desk checks.
-    print(development_secrets(Path(sys.argv[1]))[sys.argv[2]])
