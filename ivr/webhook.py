@@ -26,8 +26,13 @@ from ivr.twiml import answer, attempt_number, menu, say_goodbye, speak
 log = logging.getLogger(__name__)
 
 
-class OverBudget(Exception):
-    """The webhook ran out of its time budget (a stalled database or Redis): answer with the safe path."""
+class OverBudget(BaseException):
+    """The webhook ran out of its time budget (a stalled database or Redis): answer with the safe path.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` on the way (an
+    enqueue that logs and goes on, say) swallows it and carries on without a budget; SQLAlchemy
+    then drops the connection it interrupted instead of reusing it.
+    """
 
 
 @contextmanager
