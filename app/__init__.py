@@ -4,7 +4,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DisconnectionError
 
@@ -43,14 +43,39 @@ def _tune_engine(app: Flask) -> None:
     """Fail fast when the database is unreachable, so a caller is not left in silence."""
     options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        options.setdefault("connect_args", {"connect_timeout": 3})
+        idle = app.config["DATABASE_KEEPALIVE_SECONDS"]
+        options.setdefault(
+            "connect_args",
+            {
+                "connect_timeout": 3,
+                # A server that vanished (host down, network cut) is noticed within about 2 x idle.
+                "keepalives": 1,
+                "keepalives_idle": idle,
+                "keepalives_interval": max(idle // 2, 1),
+                "keepalives_count": 2,
+            },
+        )
     else:
         options.setdefault("connect_args", {"timeout": 15})
 
 
 def _configure_sqlite() -> None:
-    """WAL lets the web process read while a worker writes; busy_timeout waits for the lock."""
+    """WAL lets the web process read while a worker writes; busy_timeout waits for the lock.
+
+    On PostgreSQL, every connection gets the statement timeout instead: a statement stuck
+    behind a lock or a slow plan is cancelled by the server, well inside a webhook's budget.
+    """
     engine = db.engine
+    if engine.dialect.name == "postgresql":
+        milliseconds = int(current_app.config["DATABASE_STATEMENT_TIMEOUT_MS"])
+
+        @event.listens_for(engine, "connect")
+        def _timeouts(dbapi_connection, _record) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = {milliseconds}")
+            dbapi_connection.commit()
+
+        return
     if engine.dialect.name != "sqlite":
         return
 

@@ -75,10 +75,28 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         # Redis carries RQ jobs only; nothing in it is the only copy of anything.
         # Or a redis+sentinel:// URL (app/redis_url.py).
         "REDIS_URL": checked_redis_url(get("REDIS_URL", DEFAULT_REDIS_URL)),
+        # Seconds one Redis command (and connecting) may take: a webhook makes several and must
+        # answer within the provider's 15 s, so a stalled Redis costs seconds, not minutes.
+        "REDIS_SOCKET_TIMEOUT_SECONDS": float(get("REDIS_SOCKET_TIMEOUT_SECONDS", "1")),
+        # Milliseconds one SQL statement may run on PostgreSQL (statement_timeout), and seconds of
+        # silence before TCP keepalives give up on a PostgreSQL that vanished.
+        "DATABASE_STATEMENT_TIMEOUT_MS": number("DATABASE_STATEMENT_TIMEOUT_MS", 3000),
+        "DATABASE_KEEPALIVE_SECONDS": number("DATABASE_KEEPALIVE_SECONDS", 5),
+        # Seconds a provider webhook may take before it answers with the safe path instead (the
+        # provider waits 15 s; the safe path needs about a Redis timeout more). 0 turns it off.
+        "WEBHOOK_BUDGET_SECONDS": float(get("WEBHOOK_BUDGET_SECONDS", "7")),
         # Signs sessions, CSRF tokens and customers' links; at least 32 characters (app/secret_settings.py).
         "SECRET_KEY": get("SECRET_KEY", ""),
         # A bearer token for /metrics that needs no database (a manager's API token works as well).
         "METRICS_TOKEN": get("METRICS_TOKEN", ""),
+        # Wrong passwords allowed per user name, and per client address, before logging in pauses
+        # (flask-limiter syntax, counted in Redis: app/web/limits.py).
+        "LOGIN_LIMIT_PER_USER": get("LOGIN_LIMIT_PER_USER", "20 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": get("LOGIN_LIMIT_PER_ADDRESS", "100 per 15 minutes"),
+        "CALLER_PAGE_LIMIT": get("CALLER_PAGE_LIMIT", "30 per minute"),
+        # Proxies in front of gunicorn that append to X-Forwarded-For (deploy/: the TLS proxy is 1);
+        # the client's address, which limits count per, is read that many hops back. 0 trusts no header.
+        "PROXY_COUNT": number("PROXY_COUNT", 0),
         # Days the phone line keeps callers' numbers, IVR calls and recordings (app/retention.py); 0 keeps them.
         "RETENTION_DAYS": number("RETENTION_DAYS", 0),
         "TWILIO_ACCOUNT_SID": get("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"),

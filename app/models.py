@@ -490,6 +490,14 @@ class User(UserMixin, db.Model):
 
     technician: Mapped[Technician | None] = relationship()
 
+    def get_id(self) -> str:
+        """What the session cookie holds: the id and the session version, so raising it ends every session."""
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
 
 class UrgentStatus(StrEnum):
     """Where a live transfer of an urgent call stands."""

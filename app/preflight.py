@@ -20,10 +20,11 @@ from flask import current_app
 from rq.cron import CronScheduler
 from sqlalchemy import func, select
 from twilio.base.exceptions import TwilioRestException
+from werkzeug.security import check_password_hash
 
 from app import notifications, secret_settings, telephony
 from app.extensions import db
-from app.models import Technician
+from app.models import Technician, User
 from app.queueing import redis_connection, workers_per_queue
 from app.redis_url import describe, redacted, sentinel_target
 
@@ -107,6 +108,21 @@ def database() -> Iterator[Finding]:
         yield Finding(OK, "technicians", f"{technicians} known")
     else:
         yield Finding(WARN, "technicians", "none yet: add them (technicians add) or nobody is called back")
+    demo = demo_password_users()
+    if demo:
+        yield Finding(
+            WARN if _local() else FAIL,
+            "accounts",
+            f"{', '.join(demo)} still use the published demo password: users passwd NAME, or users disable NAME",
+        )
+    else:
+        yield Finding(OK, "accounts", "no account uses the demo password")
+
+
+def demo_password_users() -> list[str]:
+    """Active accounts whose password is still the published demo one."""
+    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+    return [user.username for user in users if check_password_hash(user.password_hash, secret_settings.DEMO_PASSWORD)]
 
 
 def redis() -> Iterator[Finding]:

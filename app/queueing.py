@@ -32,7 +32,8 @@ def redis_connection() -> Redis:
     """One client (and connection pool) per app, created on first use."""
     connection = current_app.extensions.get("redis")
     if connection is None:
-        connection = connect(current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+        seconds = current_app.config["REDIS_SOCKET_TIMEOUT_SECONDS"]
+        connection = connect(current_app.config["REDIS_URL"], socket_connect_timeout=seconds, socket_timeout=seconds)
         current_app.extensions["redis"] = connection
     return connection
 

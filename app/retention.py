@@ -11,7 +11,9 @@ What the phone line itself holds about a caller goes once it is that old:
   ended that long ago), the ticket's own and those of its other calls; a closed
   ticket then loses its recording link and its caller's number, with a note. Open tickets
   keep everything. The rest of a ticket (title, description, notes) is the ticket system's
-  record, kept by its own rules.
+  record, kept by its own rules;
+- **surveys** sent (or made) before the cutoff lose the customer's e-mail address and
+  comment; the rating stays, for the figures.
 
 A recording the provider cannot delete now is left for the next run, with the rows
 that point to it. ``rq cron`` runs this hourly when ``RETENTION_DAYS`` is set, and
@@ -24,13 +26,13 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from twilio.base.exceptions import TwilioRestException
 
 from app import telephony
 from app.clock import utcnow
 from app.extensions import db
-from app.models import OPEN_URGENT_STATUSES, Call, Callback, CallbackStatus, Ticket, UrgentTransfer
+from app.models import OPEN_URGENT_STATUSES, Call, Callback, CallbackStatus, Survey, Ticket, UrgentTransfer
 from app.queueing import job_context
 from app.tickets import ticket_store
 
@@ -51,6 +53,7 @@ class Purged:
     callbacks: int = 0
     urgent_calls: int = 0
     tickets: int = 0
+    surveys: int = 0
 
     def __str__(self) -> str:
         return ", ".join(f"{field.name.replace('_', ' ')} {getattr(self, field.name)}" for field in fields(self))
@@ -85,6 +88,16 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> Purged:
         )
         .values(phone=None),
         UrgentTransfer,
+        dry_run,
+    )
+    done.surveys = _apply(
+        update(Survey)
+        .where(
+            func.coalesce(Survey.sent_at, Survey.created_at) < before,
+            or_(Survey.email.is_not(None), Survey.comment.is_not(None)),
+        )
+        .values(email=None, comment=None),
+        Survey,
         dry_run,
     )
     if dry_run:

@@ -25,6 +25,8 @@ KNOWN_DEFAULTS = frozenset({"dev-only-secret-change-me", "emulator-auth-token", 
 #: Hosts of a PUBLIC_BASE_URL that nobody but this machine reaches.
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 DEV_SECRETS_FILE = "dev-secrets.json"
+#: The password of every demo account `flask seed-demo` creates (docs/board.md): published, so loopback only.
+DEMO_PASSWORD = "callback-desk"
 
 
 class InsecureStart(RuntimeError):
@@ -85,10 +87,3 @@ def development_secrets(instance: Path) -> dict[str, str]:
     finally:
         temporary.unlink()
     return json.loads(path.read_text())
-
-
-if __name__ == "__main__":
-    import sys
-
-    # scripts/run: the emulator signs with the same generated token the desk checks.
-    print(development_secrets(Path(sys.argv[1]))[sys.argv[2]])

@@ -35,6 +35,14 @@ def compare_and_set(column, row_id: int, expected, **values) -> bool:
     return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount == 1
 
 
+def abandon() -> None:
+    """Drop the session's connections without a word to the server (it may be stalled): a new one next time."""
+    try:
+        db.session.invalidate()
+    except Exception:
+        log.exception("could not drop the database connection")
+
+
 def rollback() -> None:
     """Roll the session back after a failure; a rollback that fails too is logged, never raised."""
     try:

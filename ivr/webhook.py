@@ -8,19 +8,56 @@ from ``on_error``, which must not need the database.
 
 import functools
 import logging
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from flask import Response, abort, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from app import phone, urls
 from app.models import Call
-from app.sql import rollback
+from app.sql import abandon, rollback
 from app.telephony import signature_is_valid
 from callbacks import limits, rescue
 from ivr.twiml import answer, attempt_number, menu, say_goodbye, speak
 
 log = logging.getLogger(__name__)
+
+
+class OverBudget(BaseException):
+    """The webhook ran out of its time budget (a stalled database or Redis): answer with the safe path.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` on the way (an
+    enqueue that logs and goes on, say) swallows it and carries on without a budget; SQLAlchemy
+    then drops the connection it interrupted instead of reusing it.
+    """
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Interrupt the step after ``seconds`` (SIGALRM), so the provider hears an answer in time.
+
+    A stalled server (stopped, not refusing) leaves the client waiting with no error; the
+    statement and socket timeouts bound most waits, this bounds them all. Signals reach the
+    main thread only: gunicorn's sync workers serve requests there; elsewhere (the threaded
+    test server) the step runs without a budget.
+    """
+    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
+        yield
+        return
+
+    def expire(_signum, _frame) -> None:
+        raise OverBudget(f"no answer within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def provider_webhook(on_error: Callable[[], VoiceResponse]):
@@ -32,7 +69,12 @@ def provider_webhook(on_error: Callable[[], VoiceResponse]):
             if not signature_is_valid():
                 abort(403)
             try:
-                return view(*args, **kwargs)
+                with time_budget(current_app.config["WEBHOOK_BUDGET_SECONDS"]):
+                    return view(*args, **kwargs)
+            except OverBudget:
+                log.error("webhook %s ran out of its time budget; answering with the safe path", view.__name__)
+                abandon()  # the connection may be stuck mid-statement: a rollback would wait as well
+                return answer(_safely(on_error))
             except Exception:
                 log.exception("webhook %s failed; answering with the safe path", view.__name__)
                 rollback()

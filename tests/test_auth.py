@@ -157,6 +157,7 @@ def test_users_commands_explain_what_is_wrong(runner, args, complaint):
 
 
 def test_seed_demo_adds_a_manager_and_one_login_per_technician(runner, client):
+    runner.app.config["PUBLIC_BASE_URL"] = "http://127.0.0.1:5000"  # seed-demo is for loopback desks only
     result = runner.invoke(args=["seed-demo"])
     assert "accounts manager, jan, marie, tom" in result.output
     assert runner.invoke(args=["seed-demo"]).exit_code == 0  # idempotent, accounts not doubled

@@ -105,3 +105,17 @@ def test_cancelling_while_a_technician_is_being_rung_ends_the_offer(client):
     assert db.session.get(Callback, callback.id).status == "cancelled"
     assert db.session.get(CallbackAttempt, attempt.id).outcome == "cancelled"
     assert db.session.get(Technician, technician.id).state == "available"
+
+
+def test_too_many_requests_from_one_address_get_a_polite_429_and_change_nothing(client, app):
+    app.config["CALLER_PAGE_LIMIT"] = "3 per minute"
+    callback = queued("fr")
+    path = f"/c/{callback_links.token_for(callback.id)}"
+    csrf = token_of(client, path)  # the 1st request
+    for _ in range(2):
+        assert client.get("/c/forged-token").status_code == 404
+    refused = client.post(f"{path}/cancel", data={"csrf_token": csrf}, headers={"Accept-Language": "fr"})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert "Trop de demandes depuis votre connexion." in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Callback, callback.id).status == "waiting"

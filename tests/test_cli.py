@@ -14,6 +14,7 @@ def queue_json(runner) -> dict:
 
 
 def test_seed_demo_adds_companies_contacts_and_three_available_technicians(runner):
+    runner.app.config["PUBLIC_BASE_URL"] = "http://127.0.0.1:5000"  # seed-demo is for loopback desks only
     assert "seeded 4 companies and 3 technicians" in runner.invoke(args=["seed-demo"]).output
     assert "already present" in runner.invoke(args=["seed-demo"]).output
     technicians = queue_json(runner)["technicians"]

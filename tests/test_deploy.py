@@ -56,7 +56,7 @@ def test_the_environment_example_sets_what_the_command_lines_use():
     assert used <= defined
     from app.config import from_environment
 
-    known = set(from_environment({})) | {"DATABASE_URL", "PORT", "WEB_CONCURRENCY"}
+    known = set(from_environment({})) | {"DATABASE_URL", "PORT", "WEB_CONCURRENCY", "BIND_ADDRESS"}
     assert defined <= known, f"not settings of the desk: {defined - known}"
 
 

@@ -147,7 +147,7 @@ def test_healthz_with_redis_down(monkeypatch, migrated, tmp_path):
         db.session.remove()
         db.engine.dispose()
     assert health.status_code == 200 and health.json["database"] == "ok"
-    assert health.json["redis"].startswith("down: Error 111 connecting to 127.0.0.1:1")
+    assert health.json["redis"] == "down"  # public: no hosts or ports (they are in the log)
     assert samples[("callback_desk_redis_up", ())] == 0 and samples[("callback_desk_database_up", ())] == 1
 
 

@@ -72,7 +72,7 @@ def test_a_session_forged_with_the_old_default_key_is_refused(monkeypatch, migra
     log_in(genuine, "boss")
     assert genuine.get("/board").status_code == 200
     assert app.config["SECRET_KEY"] != OLD_DEFAULTS["SECRET_KEY"]
-    payload = {"_user_id": str(user_id), "_fresh": True}
+    payload = {"_user_id": f"{user_id}:0", "_fresh": True}
     for key, status in ((OLD_DEFAULTS["SECRET_KEY"], 401), (app.config["SECRET_KEY"], 200)):
         signer = create_app({"SECRET_KEY": key, "INSTANCE_PATH": str(tmp_path)})
         cookie = SecureCookieSessionInterface().get_signing_serializer(signer).dumps(payload)

@@ -73,14 +73,14 @@ def test_a_rating_link_records_the_rating_once(app, client, mailbox):
     closed_ticket(language="en")
     run_jobs(app)
     links = links_in(mailbox.messages[0])
-    answer = client.get(links[3])
+    answer = client.post(links[3])
     assert answer.status_code == 200 and "Thank you for your rating" in answer.get_data(as_text=True)
     assert (survey().rating, survey().rated_at is not None) == (4, True)
     # A second click, on the same or another score, changes nothing.
-    again = client.get(links[0])
+    again = client.post(links[0])
     assert "We had already received your rating" in again.get_data(as_text=True)
     assert "4 \N{EN DASH} Satisfied" in again.get_data(as_text=True)
-    client.get(links[3])
+    client.post(links[3])
     assert survey().rating == 4
 
 
@@ -113,7 +113,7 @@ def test_one_comment_after_the_rating(app, client, mailbox):
     closed_ticket(language="nl")
     run_jobs(app)
     link = links_in(mailbox.messages[0])[4]
-    page = client.get(link).get_data(as_text=True)
+    page = client.post(link).get_data(as_text=True)
     assert "Hartelijk dank voor uw beoordeling" in page and f'action="{link}/comment"' in page
     assert client.post(f"{link}/comment", data={"comment": "  "}).status_code == 400
     assert client.post(f"{link}/comment", data={"comment": "x" * 2001}).status_code == 400
@@ -179,7 +179,7 @@ def test_csat_summary_counts_ratings_and_the_response_rate(app, client, mailbox)
     for rating in (5, 4, 4):
         closed_ticket()
         run_jobs(app)
-        client.get(links_in(mailbox.messages[-1])[rating - 1])
+        client.post(links_in(mailbox.messages[-1])[rating - 1])
     closed_ticket()  # sent, not answered
     run_jobs(app)
     summary = surveys.csat_summary(start)

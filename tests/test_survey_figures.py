@@ -24,7 +24,7 @@ def rate(app, client, mailbox, rating: int | None) -> None:
     if rating is not None:
         text = mailbox.messages[-1].get_body(("plain",)).get_content()
         links = re.findall(r"http://desk\.test(/survey/\S+)", text)
-        client.get(links[rating - 1])
+        client.post(links[rating - 1])
 
 
 @pytest.fixture

@@ -98,10 +98,10 @@ def test_a_survey_link_clicked_during_the_outage_keeps_its_rating_for_later(app,
     survey = db.session.scalars(select(Survey)).one()
     link = surveys.rating_url(survey, 5).removeprefix(app.config["PUBLIC_BASE_URL"])
     with database_down():
-        answer = client.get(link, headers={"Accept-Language": "fr-BE,fr;q=0.9"})
+        answer = client.post(link, headers={"Accept-Language": "fr-BE,fr;q=0.9"})
     assert answer.status_code == 503
     assert "Nous n'avons pas pu enregistrer votre réponse" in answer.get_data(as_text=True)
-    assert client.get(link).status_code == 200  # the link still works once the database is back
+    assert client.post(link).status_code == 200  # the rating is sent again once the database is back
     db.session.expire_all()
     assert db.session.get(Survey, survey.id).rating == 5
 

@@ -2,8 +2,10 @@
 
 import click
 import requests
+from flask import current_app
 from sqlalchemy import func, select
 
+from app import secret_settings
 from app.extensions import db
 from app.models import Company, Contact, ContactPhone, Technician, TechnicianState
 from app.web import accounts
@@ -23,7 +25,12 @@ DEMO_TECHNICIANS = [
 
 @click.command("seed-demo")
 def seed_demo() -> None:
-    """Add demo companies, contacts and three available technicians (once)."""
+    """Add demo companies, contacts and three available technicians (once); loopback desks only."""
+    if not secret_settings.is_loopback(current_app.config["PUBLIC_BASE_URL"]):
+        raise click.ClickException(
+            f"refused: {current_app.config['PUBLIC_BASE_URL']} is not loopback, and the demo accounts' "
+            "password is published (DESIGN §11)"
+        )
     if db.session.scalar(select(func.count()).select_from(Company)):
         click.echo("demo data already present")
         _seed_accounts()

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from app import phone
 from app.extensions import db
 from app.messages import LANGUAGES
-from app.models import Role, Technician
-from app.web.accounts import add_user, find_user, new_token
+from app.models import Role, Technician, User
+from app.web.accounts import add_user, disable, enable, find_user, new_token, set_password
 
 
 @click.group("users")
@@ -38,6 +38,44 @@ def add_user_command(
         raise click.ClickException(str(error)) from error
     linked = f", linked to {technician.name}" if technician else ""
     click.echo(f"user {user.username} ({user.role}){linked}")
+
+
+@users_group.command("passwd")
+@click.argument("username")
+@click.password_option(help="Asked for when not given.")
+def passwd_command(username: str, password: str) -> None:
+    """Set a new password; the user's sessions end."""
+    user = _user(username)
+    try:
+        set_password(user, password)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"user {user.username}: new password set, sessions ended")
+
+
+@users_group.command("disable")
+@click.argument("username")
+def disable_command(username: str) -> None:
+    """Stop an account: no more logins, its sessions and API token stop working at once."""
+    user = _user(username)
+    disable(user)
+    click.echo(f"user {user.username} disabled: sessions and API token revoked")
+
+
+@users_group.command("enable")
+@click.argument("username")
+def enable_command(username: str) -> None:
+    """Let a disabled account log in again (it needs a new API token)."""
+    user = _user(username)
+    enable(user)
+    click.echo(f"user {user.username} enabled")
+
+
+def _user(username: str) -> User:
+    user = find_user(username)
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    return user
 
 
 @users_group.command("token")

@@ -15,14 +15,18 @@ def register(app: Flask) -> None:
         console,
         errors,
         filters,
+        headers,
         i18n,
         lab,
+        limits,
         monitoring,
         reports,
         survey,
     )
 
     i18n.init_app(app)
+    headers.init_app(app)
+    limits.init_app(app)
     errors.register(app)
     filters.register(app)
     auth.init_app(app)

@@ -5,6 +5,7 @@ once; only its SHA-256 is stored, so a leaked database does not leak tokens, and
 a lookup by hash is a plain indexed equality.
 """
 
+import functools
 import hashlib
 import re
 import secrets
@@ -15,9 +16,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.messages import LANGUAGES
 from app.models import Role, Technician, User
+from app.secret_settings import DEMO_PASSWORD
 
-#: The password of every demo account `flask seed-demo` creates (documented in docs/board.md).
-DEMO_PASSWORD = "callback-desk"
 MIN_PASSWORD_LENGTH = 8
 USERNAME = re.compile(r"[a-z0-9._-]{1,80}")
 
@@ -65,12 +65,57 @@ def find_user(username: str) -> User | None:
     return db.session.scalars(select(User).where(User.username == username.strip().lower())).first()
 
 
+@functools.cache
+def _stand_in_hash() -> str:
+    """A hash to check an unknown name's password against, so it takes as long as a known one's."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def authenticate(username: str, password: str) -> User | None:
-    """The user with this name and password, or None (same answer for a wrong name or password)."""
+    """The active user with this name and password, or None.
+
+    The same answer, in the same time, for an unknown name, a wrong password or a disabled
+    account: the password hash is checked in every case, so timing tells no names apart.
+    """
     user = find_user(username)
-    if user is None or not check_password_hash(user.password_hash, password):
+    matches = check_password_hash(user.password_hash if user else _stand_in_hash(), password)
+    if user is None or not matches or not user.active:
         return None
     return user
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The user a session cookie names (``id:version``), unless disabled or revoked since."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password; every session of the user ends (they log in again with it)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    user.password_hash = generate_password_hash(password)
+    user.session_version += 1
+    db.session.commit()
+
+
+def disable(user: User) -> None:
+    """No more logins; every session and the API token stop working at once."""
+    user.active = False
+    user.token_hash = None
+    user.session_version += 1
+    db.session.commit()
+
+
+def enable(user: User) -> None:
+    """Logins work again (a new API token must be made: the old one is gone)."""
+    user.active = True
+    db.session.commit()
 
 
 def _token_hash(token: str) -> str:
@@ -88,7 +133,7 @@ def new_token(user: User) -> str:
 def user_for_token(token: str) -> User | None:
     if not token:
         return None
-    return db.session.scalars(select(User).where(User.token_hash == _token_hash(token))).first()
+    return db.session.scalars(select(User).where(User.token_hash == _token_hash(token), User.active.is_(True))).first()
 
 
 def seed_demo_accounts() -> list[str]:

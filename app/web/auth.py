@@ -15,10 +15,10 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
-from app.extensions import db
 from app.models import Role, User
-from app.web import accounts
+from app.web import accounts, limits
 from app.web.forms import LanguageForm, LoginForm
+from app.web.limits import limiter
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -40,8 +40,9 @@ def init_app(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    """The session's user while the account is active and the session not revoked (User.get_id)."""
+    return accounts.user_for_session(session_id)
 
 
 def protect_forms(blueprint: Blueprint) -> None:
@@ -100,6 +101,17 @@ protect_forms(bp)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    limits.login_per_user,
+    key_func=limits.login_username,
+    methods=["POST"],
+    deduct_when=limits.failed,
+    on_breach=limits.too_many,
+    scope="login-user",
+)
+@limiter.limit(
+    limits.login_per_address, methods=["POST"], deduct_when=limits.failed, on_breach=limits.too_many, scope="login"
+)
 def login():
     form = LoginForm()
     if form.validate_on_submit():

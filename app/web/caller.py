@@ -4,8 +4,9 @@ Mobile-first, in the caller's language, no login: ticket number, place in the
 queue and expected time, and two buttons, "cancel my callback" and "choose
 another time" (the windows of the IVR). GET only shows; changes are POSTs with
 the session's CSRF token. A link whose callback is over, or a forged one, shows
-"this link is no longer valid". Every route is on the ``caller`` blueprint so a
-rate limit can be put on the blueprint as a whole.
+"this link is no longer valid". Every route is on the ``caller`` blueprint and shares one rate
+limit per client address (``CALLER_PAGE_LIMIT``): the links are unguessable, the
+limit keeps anyone from trying tokens or flooding the pages.
 """
 
 from dataclasses import dataclass
@@ -16,7 +17,9 @@ from flask import Blueprint, Response, current_app, render_template, request
 from app import callback_links, clock, messages, opening_hours, phone
 from app.extensions import db
 from app.models import Callback, CallbackStatus
+from app.web import limits
 from app.web.auth import protect_forms
+from app.web.limits import limiter
 from callbacks import estimate, lifecycle, manage
 from callbacks.queue import position
 
@@ -80,6 +83,7 @@ def render(token: str, callback: Callback | None, notice_key: str | None = None,
         windows=_windows(callback, language) if state == "waiting" else [],
         notice=_notice(callback, language, notice_key),
         desk=phone.display(current_app.config["DESK_NUMBER"]),
+        limited=status == 429,
     )
     response = Response(html, status=status)
     response.headers["Cache-Control"] = "no-store"
@@ -111,13 +115,26 @@ def _gone(token: str, callback: Callback | None) -> Response | None:
     return None
 
 
+def too_many(limit) -> Response:
+    """429 in the language the caller's browser asks for, saying to try again later."""
+    response = render((request.view_args or {}).get("token", ""), None, status=429)
+    response.headers["Retry-After"] = str(limits.retry_after(limit))
+    return response
+
+
+#: One counter per client address over every route of the page (shown, cancelled, moved).
+limited = limiter.shared_limit(limits.caller_page, scope="caller", on_breach=too_many)
+
+
 @bp.get("/<token>")
+@limited
 def page(token: str) -> Response:
     callback = _callback(token)
     return render(token, callback, status=200 if callback is not None else 404)
 
 
 @bp.post("/<token>/cancel")
+@limited
 def cancel(token: str) -> Response:
     callback = _callback(token)
     if (gone := _gone(token, callback)) is not None:
@@ -130,6 +147,7 @@ def cancel(token: str) -> Response:
 
 
 @bp.post("/<token>/move")
+@limited
 def move(token: str) -> Response:
     callback = _callback(token)
     if (gone := _gone(token, callback)) is not None:

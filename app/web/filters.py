@@ -99,6 +99,10 @@ def ticket_status(status: str) -> str:
     return str(TICKET_STATUS_NAMES.get(status, status.replace("_", " ")))
 
 
+#: What starts a formula in Excel, LibreOffice or Google Sheets; tab and carriage return too (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def spreadsheet_safe(text: str) -> str:
     """Free text that a spreadsheet would run as a formula gets a leading quote."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text[:1] in FORMULA_STARTS else text

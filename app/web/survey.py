@@ -10,6 +10,9 @@ from app.surveys import COMMENT_MAX_CHARS, read_token, record_comment, record_ra
 
 bp = Blueprint("survey", __name__, url_prefix="/survey")
 
+#: What the page's rating buttons may send.
+RATINGS = ("1", "2", "3", "4", "5")
+
 
 def page(survey: Survey | None, state: str, token: str = "", status: int = 200, **values: Any) -> Response:
     language = survey.language if survey is not None and survey.language in LANGUAGES else None
@@ -31,13 +34,30 @@ def browser_language() -> str:
 
 @bp.get("/<token>")
 def rate(token: str) -> Response:
-    """A rating link: the first click records its rating; any later one shows what was recorded."""
+    """A rating link shows the rating chosen in the mail, preselected, to be sent with one press.
+
+    Nothing is recorded on GET: mail scanners (Safe Links, Mimecast, Proofpoint) fetch every
+    link of a mail, and the first link fetched would become the customer's rating.
+    """
     survey, rating, problem = read_token(token)
     if survey is None:
         return page(None, problem, status=410 if problem == "expired" else 404)
-    # Link checkers send HEAD to see whether a link works: that is not the customer's answer.
     if request.method == "HEAD":
         return page(survey, "preview", token)
+    if survey.rating is not None:
+        return page(survey, "already", token)
+    return page(survey, "confirm", token, rating=rating)
+
+
+@bp.post("/<token>")
+def record(token: str) -> Response:
+    """The customer's rating: the one chosen on the page, else the link's; the first one counts."""
+    survey, rating, problem = read_token(token)
+    if survey is None:
+        return page(None, problem, status=410 if problem == "expired" else 404)
+    chosen = request.form.get("rating", "")
+    if chosen in RATINGS:
+        rating = int(chosen)
     if record_rating(survey, rating):
         return page(survey, "thanks", token)
     return page(survey, "already", token)

@@ -21,6 +21,8 @@ def test_a_customer_rates_comments_and_a_second_click_changes_nothing(desk, page
     assert survey.state == "sent"
 
     page.goto(surveys.rating_url(survey, 5))
+    expect(page.locator("input[name=rating][value='5']")).to_be_checked()  # shown, not recorded yet
+    page.click("button[type=submit]")
     expect(page.locator("h1")).to_have_text("Merci pour votre évaluation")
     expect(page.locator(".rating")).to_have_text("5 \N{EN DASH} Très satisfait")
     page.fill("textarea[name=comment]", "Rapide et aimable, merci !")
