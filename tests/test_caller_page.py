@@ -1,11 +1,13 @@
 """The caller's own callback page /c/<token>: shows, moves and cancels, in the caller's language."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app import callback_links
+from app.clock import local
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, Technician, TicketNote
 from app.tickets import ticket_store
@@ -105,3 +107,12 @@ def test_cancelling_while_a_technician_is_being_rung_ends_the_offer(client):
     assert db.session.get(Callback, callback.id).status == "cancelled"
     assert db.session.get(CallbackAttempt, attempt.id).outcome == "cancelled"
     assert db.session.get(Technician, technician.id).state == "available"
+
+
+def test_a_retry_says_when_the_next_try_is(client):
+    callback = queued("nl")
+    callback.due_at = callback.due_at + timedelta(minutes=10)
+    callback.attempts = 1
+    db.session.commit()
+    html = client.get(f"/c/{callback_links.token_for(callback.id)}").get_data(as_text=True)
+    assert f"We proberen u opnieuw te bellen om {local(callback.due_at):%H:%M}." in html
