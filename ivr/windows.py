@@ -23,6 +23,8 @@ from ivr.webhook import caller_webhook, choice
 
 #: Windows offered at most (keys 1 to 3).
 WINDOWS_OFFERED = 3
+#: How long a windows menu's URL stays good: longer than any call.
+MENU_LIFETIME_SECONDS = 3600
 
 
 def can_choose_later(callback: Callback) -> bool:
@@ -69,15 +71,23 @@ def later():
     return answer(windows_menu(VoiceResponse(), call, now, attempt=0))
 
 
+def offer_moment(raw: str) -> int | None:
+    """The ``at`` of a windows menu URL; None unless it is a moment of the last hour (a call is shorter)."""
+    now = clock.utcnow().replace(tzinfo=UTC).timestamp()
+    if not raw.isdigit() or not now - MENU_LIFETIME_SECONDS <= int(raw) <= now:
+        return None
+    return int(raw)
+
+
 @bp.post("/window")
 @caller_webhook
 def window():
     call = current_call(request.form)
-    offered_at = request.args.get("at", "")
-    windows = offered_windows(int(offered_at)) if offered_at.isdigit() else []
+    offered_at = offer_moment(request.args.get("at", ""))
+    windows = offered_windows(offered_at) if offered_at is not None else []
     key = choice("".join(str(n) for n in range(1, len(windows) + 1)), default="")
-    if key is None and attempt_number(request.args.get("try")) == 0:
-        return answer(windows_menu(VoiceResponse(), call, int(offered_at), attempt=1))
+    if key is None and offered_at is not None and attempt_number(request.args.get("try")) == 0:
+        return answer(windows_menu(VoiceResponse(), call, offered_at, attempt=1))
     if not key or call.callback_id is None:
         return answer(say_goodbye(VoiceResponse(), call.language))  # the estimate stands
     chosen = windows[int(key) - 1]

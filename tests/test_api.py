@@ -48,6 +48,7 @@ def test_the_queue_has_positions_and_the_technicians(client, manager_token):
         "position",
         "attempts",
         "language",
+        "scheduled_for",
     }
     assert queue["technicians"][0]["languages"] == ["nl", "en"]
 

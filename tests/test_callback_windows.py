@@ -129,3 +129,11 @@ def test_a_scheduled_window_is_ahead_of_nobody_until_it_opens_and_estimates_coun
         add_technician("Jan", "+32470000111", languages="en")
         # 1 ahead x 10 min by default: within 15 minutes, unless the window opening meanwhile is counted.
         assert wait_prompt(later, 1) == "wait_30"
+
+
+@pytest.mark.parametrize("at", ["", "garbage", "99999999999999999999", "0"])
+def test_a_windows_menu_url_with_a_strange_moment_keeps_the_estimate(provider, office_hours, at):
+    queue_by_phone(provider, "en")
+    response = provider.post(f"/voice/window?at={at}&try=0", SID, CALLER, Digits="1")
+    assert "Goodbye" in heard(response) and "went wrong" not in heard(response)
+    assert db.session.scalars(select(Callback)).one().scheduled_for is None

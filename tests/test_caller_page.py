@@ -1,11 +1,13 @@
 """The caller's own callback page /c/<token>: shows, moves and cancels, in the caller's language."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app import callback_links
+from app.clock import local
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, Technician, TicketNote
 from app.tickets import ticket_store
@@ -119,3 +121,12 @@ def test_too_many_requests_from_one_address_get_a_polite_429_and_change_nothing(
     assert "Trop de demandes depuis votre connexion." in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Callback, callback.id).status == "waiting"
+
+
+def test_a_retry_says_when_the_next_try_is(client):
+    callback = queued("nl")
+    callback.due_at = callback.due_at + timedelta(minutes=10)
+    callback.attempts = 1
+    db.session.commit()
+    html = client.get(f"/c/{callback_links.token_for(callback.id)}").get_data(as_text=True)
+    assert f"We proberen u opnieuw te bellen om {local(callback.due_at):%H:%M}." in html

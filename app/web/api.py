@@ -101,6 +101,7 @@ def callback_json(callback: Callback) -> dict:
         "technician_id": callback.technician_id,
         "queued_at": timestamp(callback.queued_at),
         "due_at": timestamp(callback.due_at),
+        "scheduled_for": timestamp(callback.scheduled_for),
         "status_since": timestamp(callback.status_since),
         "ended_at": timestamp(callback.ended_at),
         "attempt_history": [

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from app.clock import day_start, local, utcnow
 from app.extensions import db
 from app.messages import LANGUAGES
-from app.models import Callback, CallbackStatus, Contact, Role, Technician, Ticket
+from app.models import Callback, CallbackStatus, Company, Contact, Role, Technician, Ticket
 from app.surveys import csat_summary, feedback
 from app.web.auth import protect_forms, role_required
 from app.web.charts import distribution_chart, queue_chart
@@ -97,6 +97,7 @@ def board_context() -> dict:
         "proposals": incidents.proposals(now),
         "incidents": [(incident, incidents.mergeable(incident)) for incident in incidents.open_incidents()],
         "announcements": announcements.active(),
+        "companies": db.session.execute(select(Company.id, Company.name).order_by(Company.name)).all(),
         "languages": LANGUAGES,
         "local": local,
         "queue_chart": queue_chart(figures["queue_length"]),

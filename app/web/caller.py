@@ -62,6 +62,9 @@ def _expected(callback: Callback, language: str, place: int | None) -> str:
     if callback.scheduled_for is not None and callback.scheduled_for > clock.utcnow():
         window = messages.window(language, clock.local(callback.scheduled_for), clock.local(callback.window_ends_at))
         return messages.page_text(language, "scheduled", window=window)
+    if callback.due_at > clock.utcnow():
+        # A retry after the customer was not reached: it keeps its place and waits until then.
+        return messages.page_text(language, "retry", time=f"{clock.local(callback.due_at):%H:%M}")
     return messages.page_text(language, estimate.wait_prompt(callback, place or 1))
 
 

@@ -98,6 +98,13 @@ def handsets():
     return emulator("GET", "/handsets")
 
 
+@bp.get("/messages")
+@logged_in
+def messages():
+    """Every text message the desk sent through the emulator: the lab's phones show theirs."""
+    return emulator("GET", "/messages")
+
+
 @bp.post("/handsets/<number>/<action>")
 @logged_in
 def handset_action(number: str, action: str):

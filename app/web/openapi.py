@@ -45,7 +45,17 @@ SCHEMAS = {
     },
     "QueueEntry": {
         "type": "object",
-        "required": ["id", "status", "priority", "phone", "ticket_number", "position", "attempts", "language"],
+        "required": [
+            "id",
+            "status",
+            "priority",
+            "phone",
+            "ticket_number",
+            "position",
+            "attempts",
+            "language",
+            "scheduled_for",
+        ],
         "properties": {
             "id": ID,
             "status": {"type": "string", "enum": [status.value for status in CallbackStatus]},
@@ -55,6 +65,12 @@ SCHEMAS = {
             "position": {"type": "integer", "minimum": 1, "nullable": True, "description": "Waiting ones only"},
             "attempts": {"type": "integer", "minimum": 0},
             "language": {"type": "string"},
+            "scheduled_for": {
+                "type": "string",
+                "format": "date-time",
+                "nullable": True,
+                "description": "The start of the window the caller chose (UTC); null: as soon as possible",
+            },
         },
     },
     "Technician": {

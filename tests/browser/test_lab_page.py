@@ -21,6 +21,8 @@ ANSWERS = {
     "If you can keep working, press 1": "1",
     "If only you are affected, press 1": "1",
     "To confirm, press 1": "1",
+    # No key keeps the estimated time: the desk says goodbye when the menu times out.
+    "To choose a later time, press 1": "",
 }
 #: An IVR call in real time (prompts are spoken at speech pace) stays well under this.
 CALL_SECONDS = 90
@@ -39,6 +41,9 @@ def answer_the_menus(phone: Locator) -> None:
             prompt = " ".join(lines[-2:])  # a beep follows its prompt
             key = next((key for phrase, key in ANSWERS.items() if phrase in prompt), None)
             assert key is not None, f"no answer planned for: {prompt}"
+            if not key:
+                time.sleep(0.1)
+                continue
             phone.locator(f'button[data-key="{key}"]').click()
             pressed += 1
             # The desk answers with its next prompt (or hangs up) before the next key.

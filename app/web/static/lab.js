@@ -88,8 +88,35 @@
     }
   }
 
+  // A text message as the phone shows it: its links can be followed (the caller's callback page).
+  function textMessage(body) {
+    const line = document.createElement("p");
+    body.split(/(https?:\/\/\S+)/).forEach((part, index) => {
+      if (index % 2) line.append(Object.assign(document.createElement("a"), { href: part, textContent: part, target: "_blank" }));
+      else line.append(part);
+    });
+    return line;
+  }
+
+  async function pollTexts() {
+    try {
+      const reply = await fetch("/lab/messages", { headers: { Accept: "application/json" } });
+      if (reply.ok) {
+        const mine = (await reply.json()).filter((message) => message.to === customerPhone.dataset.number);
+        const texts = document.getElementById("customer-texts");
+        if (mine.length && texts.dataset.count !== String(mine.length)) {
+          texts.replaceChildren(...mine.map((message) => textMessage(message.body)));
+          texts.dataset.count = String(mine.length);
+        }
+      }
+    } finally {
+      setTimeout(pollTexts, 1500);
+    }
+  }
+
   async function takePhones() {
     customerPhone.dataset.number = customerNumber.value;
+    document.getElementById("customer-texts").dataset.count = "";
     await post("/lab/handsets", { customer: customerNumber.value });
   }
 
@@ -121,5 +148,8 @@
   });
 
   customerNumber.addEventListener("change", takePhones);
-  takePhones().then(poll);
+  takePhones().then(() => {
+    poll();
+    pollTexts();
+  });
 })();
