@@ -84,6 +84,10 @@ class AttemptOutcome(StrEnum):
     ``CallOutcome``, how far an inbound call got with the IVR."""
 
     CONNECTED = "connected"
+    # The customer's voicemail (or nobody) answered: the technician's 2, or machine detection.
+    VOICEMAIL = "voicemail"
+    # The number reached someone else: the callback ends unreachable, flagged for the managers.
+    WRONG_NUMBER = "wrong_number"
     NO_ANSWER = "no_answer"
     BUSY = "busy"
     FAILED = "failed"
@@ -230,6 +234,8 @@ class Callback(db.Model):
     ended_at: Mapped[datetime | None]
     # When an unreachable customer was told so (SMS or mail); None while that is still to do.
     notice_sent_at: Mapped[datetime | None]
+    # A technician reached someone else on this number: the managers see it on the board.
+    wrong_number: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     ticket: Mapped[Ticket] = relationship()
     technician: Mapped[Technician | None] = relationship()
@@ -261,6 +267,8 @@ class CallbackAttempt(db.Model):
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     talk_seconds: Mapped[int | None]
+    # What the provider's answering-machine detection found on the customer's leg (human, machine_start, …).
+    answered_by: Mapped[str | None] = mapped_column(String(20))
 
     callback: Mapped[Callback] = relationship()
     technician: Mapped[Technician] = relationship()

@@ -115,6 +115,7 @@ def ring_technician(attempt: CallbackAttempt) -> bool:
             url=urls.technician_answer(attempt.id),
             status_callback=urls.call_status(attempt.id),
             timeout=current_app.config["OFFER_RING_SECONDS"],
+            detect_machine=True,
         )
     except Exception:
         log.exception("could not ring technician %s for attempt %s", attempt.technician_id, attempt.id)
