@@ -33,7 +33,7 @@ from app.models import (
 )
 from app.sql import compare_and_set
 from app.tickets import ticket_store
-from callbacks import technicians
+from callbacks import pacing, technicians
 from callbacks.queue import queue_callback
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,7 @@ def ring_oncall(transfer: UrgentTransfer) -> bool:
 
 
 def _place(transfer: UrgentTransfer, leg: str, number: str, timeout: int) -> str | None:
+    pacing.take_turn(most_seconds=current_app.config["URGENT_PACE_SECONDS"])
     try:
         return telephony.place_call(
             to=number,
