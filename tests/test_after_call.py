@@ -10,10 +10,12 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Callback, CallbackAttempt, Technician
 from app.tickets.sql import SqlTicketStore
+from app.web.accounts import new_token
 from callbacks.dispatch import dispatch
 from callbacks.queue import queue_callback
+from callbacks.snapshot import queue_snapshot
 from emulator import APP_ERROR_MESSAGE, Phone
-from tests.helpers import add_technician
+from tests.helpers import add_technician, add_user, log_in
 
 CUSTOMER = "+32470123456"
 TECHNICIAN = "+32471000001"
@@ -96,3 +98,20 @@ def test_the_technicians_own_voicemail_is_a_missed_offer(desk):
     assert attempt.outcome == "technician_missed"
     assert reload(callback).attempts == 0
     assert [c.to for c in desk.emulator.calls.values()] == [TECHNICIAN]  # the customer was never dialled
+
+
+def test_the_board_the_api_and_the_queue_show_each_attempts_outcome_and_the_flag(desk):
+    callback = callback_for(desk, Phone(keys=[], hangup_when_done=False), ["1", "3"])
+    attempt_once(desk)
+    [shown] = [entry for entry in queue_snapshot()["callbacks"] if entry["id"] == callback.id]
+    assert (shown["outcomes"], shown["wrong_number"]) == (["wrong_number"], True)
+    client = desk.app.test_client()
+    boss = add_user("boss")
+    log_in(client, "boss")
+    page = client.get("/board/live").get_data(as_text=True)
+    assert "Wrong numbers today" in page and CUSTOMER in page
+    token = new_token(boss)
+    body = client.get(f"/api/callbacks/{callback.id}", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert body["wrong_number"] is True
+    assert [a["outcome"] for a in body["attempt_history"]] == ["wrong_number"]
+    assert body["attempt_history"][0]["answered_by"] == "human"

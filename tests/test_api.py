@@ -48,6 +48,8 @@ def test_the_queue_has_positions_and_the_technicians(client, manager_token):
         "position",
         "attempts",
         "language",
+        "outcomes",
+        "wrong_number",
     }
     assert queue["technicians"][0]["languages"] == ["nl", "en"]
 

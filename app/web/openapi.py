@@ -55,6 +55,12 @@ SCHEMAS = {
             "position": {"type": "integer", "minimum": 1, "nullable": True, "description": "Waiting ones only"},
             "attempts": {"type": "integer", "minimum": 0},
             "language": {"type": "string"},
+            "outcomes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Each attempt's outcome, in order (connected, voicemail, wrong_number, no_answer, …)",
+            },
+            "wrong_number": {"type": "boolean", "description": "A technician reached someone else on this number"},
         },
     },
     "Technician": {
@@ -80,6 +86,11 @@ SCHEMAS = {
             "started_at": TIME,
             "ended_at": NULLABLE_TIME,
             "talk_seconds": {"type": "integer", "nullable": True},
+            "answered_by": {
+                "type": "string",
+                "nullable": True,
+                "description": "Answering-machine detection on the customer's leg (human, machine_start, …)",
+            },
         },
     },
     "Ticket": {
