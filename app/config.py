@@ -112,6 +112,11 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         # landline cannot send SMS.
         "SMS_FROM": get("SMS_FROM", "ServiceDesk"),
         "ONCALL_NUMBER": get("ONCALL_NUMBER", ""),
+        # Calls per second the provider account places (a new Twilio account: 1); outbound
+        # calls are paced to it across every worker and host (callbacks/pacing.py).
+        "TWILIO_CPS": number("TWILIO_CPS", 1),
+        # An urgent leg placed from a webhook waits at most this long for its turn, then goes out anyway.
+        "URGENT_PACE_SECONDS": number("URGENT_PACE_SECONDS", 3),
         # Urgent calls ring every free technician at once ("all") or one at a time ("longest_idle").
         "URGENT_RING_MODE": get("URGENT_RING_MODE", "all"),
         # Seconds an urgent call rings the technicians (each one, one at a time), then the on-call number.

@@ -93,6 +93,10 @@ class AttemptOutcome(StrEnum):
     ``CallOutcome``, how far an inbound call got with the IVR."""
 
     CONNECTED = "connected"
+    # The customer's voicemail (or nobody) answered: the technician's 2, or machine detection.
+    VOICEMAIL = "voicemail"
+    # The number reached someone else: the callback ends unreachable, flagged for the managers.
+    WRONG_NUMBER = "wrong_number"
     NO_ANSWER = "no_answer"
     BUSY = "busy"
     FAILED = "failed"
@@ -293,6 +297,8 @@ class Callback(db.Model):
     moves: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     # Who cancelled it, when it was cancelled: "caller" when the caller did (by phone or on their page).
     cancelled_by: Mapped[str | None] = mapped_column(String(10))
+    # A technician reached someone else on this number: the managers see it on the board.
+    wrong_number: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     ticket: Mapped[Ticket] = relationship()
     technician: Mapped[Technician | None] = relationship()
@@ -327,6 +333,8 @@ class CallbackAttempt(db.Model):
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None] = mapped_column(index=True)
     talk_seconds: Mapped[int | None]
+    # What the provider's answering-machine detection found on the customer's leg (human, machine_start, …).
+    answered_by: Mapped[str | None] = mapped_column(String(20))
 
     callback: Mapped[Callback] = relationship()
     technician: Mapped[Technician] = relationship()

@@ -77,7 +77,11 @@ ENGINE_SETTINGS = {
     "UNRUNG_OFFER_SECONDS": 10,
     "STALE_OFFER_SECONDS": 30,
     "CALL_CHECK_SECONDS": 15,
+    # An account raised above Twilio's default 1 call per second, as a desk of this size would ask for.
+    "TWILIO_CPS": 20,
 }
+#: Share of outbound calls (to technicians and to customers) answered by an answering machine.
+VOICEMAIL_SHARE = 0.1
 #: Seconds of slack when judging queue order: a callback queued (or offered) this close to
 #: another's claim may not have been visible to that claim's transaction yet.
 ORDER_SLACK_SECONDS = 1.0
@@ -155,6 +159,9 @@ class CallerBehaviour:
             chance = self.random.random
             ring = self.random.uniform(0.2, 1.5)
             talk = self.random.randint(1, 4)
+            if chance() < VOICEMAIL_SHARE:
+                # An answering machine, technician's or customer's: picks up first, never presses a key.
+                return Phone.voicemail(ring_seconds=min(ring, 1.0))
             if call.to.startswith(TECHNICIAN_PREFIX):
                 answer = "answer" if chance() < 0.95 else "no-answer"
                 keys = self.random.choices((["1"], ["2"], []), weights=(92, 5, 3))[0]
@@ -414,7 +421,7 @@ class Storm:
         tickets = self.rows("SELECT id, origin_call_sid FROM ticket")
         callbacks = self.rows("SELECT id, ticket_id, phone, priority, status, queued_at FROM callback")
         attempts = self.rows(
-            "SELECT id, callback_id, technician_id, outcome, started_at, ended_at, talk_seconds "
+            "SELECT id, callback_id, technician_id, outcome, started_at, ended_at, talk_seconds, answered_by "
             "FROM callback_attempt ORDER BY id"
         )
         transfers = self.rows("SELECT call_sid, status FROM urgent_transfer")
@@ -462,6 +469,18 @@ class Storm:
         report.add(f"callbacks:             {len(callbacks)} ({by_status})")
         report.add(f"urgent put through:    {len(put_through)} of {len(transfers)} urgent calls")
         report.add(f"attempts:              {len(attempts)} ({outcomes})")
+        machines = [c for c in list(self.emulator.calls.values()) if (c.answered_by or "").startswith("machine")]
+        machine_sids = {c.sid for c in machines}
+        voicemail_connected = sum(
+            1 for a in attempts if a.outcome == "connected" and (a.answered_by or "").startswith("machine")
+        )
+        bridged_to_machine = sum(
+            1 for c in machines if c.to.startswith(TECHNICIAN_PREFIX) and any(e == "bridged" for e, _ in c.events)
+        )
+        report.add(
+            f"answering machines:    {len(machine_sids)} legs answered by one; {voicemail_connected} counted as "
+            f"connected; {bridged_to_machine} urgent or callback technician legs bridged to one"
+        )
         report.add(f"set back available:    {self.supervisor_resets} times, by the supervisor")
         if self.desk.restarts:
             report.add(f"processes restarted:   {dict(self.desk.restarts)} (they had exited)")

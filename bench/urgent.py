@@ -41,6 +41,7 @@ def build_app(workdir: Path, database: Database, rest_url: str):
     return create_app(
         {
             "TWILIO_API_BASE_URL": rest_url,
+            "TWILIO_CPS": 1000,
             "SQLALCHEMY_DATABASE_URI": database.url,
             "INSTANCE_PATH": str(workdir),
             "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),

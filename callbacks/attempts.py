@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from flask import current_app
 
+from app import telephony
 from app.clock import utcnow
 from app.extensions import db
 from app.models import AttemptOutcome, AttemptStatus, CallbackAttempt
@@ -119,9 +120,47 @@ def offer_failed(attempt: CallbackAttempt) -> bool:
     return True
 
 
-def customer_call_ended(attempt: CallbackAttempt, provider_status: str, talk_seconds: int | None) -> bool:
-    """The call to the customer is over: connected, or not reached (retry or give up)."""
-    outcome = CUSTOMER_OUTCOMES.get(provider_status, AttemptOutcome.FAILED)
+#: The customer leg's statuses that mean someone (or something) picked up.
+ANSWERED_STATUSES = frozenset({"completed", "answered"})
+
+
+def customer_call_ended(
+    attempt: CallbackAttempt, provider_status: str, talk_seconds: int | None, final: bool = False
+) -> bool:
+    """The call to the customer is over.
+
+    Not answered (busy, no answer, failed): not reached, at once. Answered: the
+    technician's after-call menu says how it went (``after_call``); until then
+    only the talk time is kept. ``final``: the technician's call is over too (the
+    reconciler asked the provider), so the answered call ends with the default.
+    """
+    if provider_status not in ANSWERED_STATUSES:
+        return _settle(attempt, CUSTOMER_OUTCOMES.get(provider_status, AttemptOutcome.FAILED), talk_seconds)
+    if attempt.status == AttemptStatus.DIALING_CUSTOMER and talk_seconds is not None:
+        attempt.talk_seconds = talk_seconds
+        db.session.commit()
+    return _settle(attempt, default_outcome(attempt), talk_seconds) if final else False
+
+
+def customer_answered_by(attempt: CallbackAttempt, answered_by: str) -> None:
+    """Answering-machine detection's verdict on the customer's leg (a machine is never "reached")."""
+    if attempt.status == AttemptStatus.DIALING_CUSTOMER and not attempt.answered_by:
+        attempt.answered_by = answered_by[:20]
+        db.session.commit()
+
+
+def default_outcome(attempt: CallbackAttempt) -> AttemptOutcome:
+    """No key in the after-call menu: connected, unless the provider detected a machine."""
+    return AttemptOutcome.VOICEMAIL if telephony.is_machine(attempt.answered_by) else AttemptOutcome.CONNECTED
+
+
+def after_call(attempt: CallbackAttempt, outcome: AttemptOutcome | None) -> bool:
+    """The technician's after-call menu (or their leg ending without it): how the answered call went."""
+    return _settle(attempt, outcome or default_outcome(attempt), attempt.talk_seconds)
+
+
+def _settle(attempt: CallbackAttempt, outcome: AttemptOutcome, talk_seconds: int | None) -> bool:
+    """End the attempt once: connected, a wrong number, or not reached (retry or give up)."""
     if not _end(attempt, AttemptStatus.DIALING_CUSTOMER, outcome, talk_seconds=talk_seconds):
         return False
     config = current_app.config
@@ -131,6 +170,13 @@ def customer_call_ended(attempt: CallbackAttempt, provider_status: str, talk_sec
         lifecycle.complete(callback.id)
         technicians.start_wrap_up(attempt.technician_id)
         note = f"Called back by {attempt.technician.name}: connected ({talk_seconds or 0} s)."
+    elif outcome == AttemptOutcome.WRONG_NUMBER:
+        lifecycle.give_up(callback.id, wrong_number=True)
+        technicians.release(attempt.technician_id)
+        note = (
+            f"Callback by {attempt.technician.name}: wrong number ({callback.phone} reached someone else). "
+            "The callback is unreachable; the managers see it flagged."
+        )
     elif callback.attempts + 1 >= config["MAX_ATTEMPTS"]:
         given_up = lifecycle.give_up(callback.id)
         technicians.release(attempt.technician_id)
@@ -140,12 +186,13 @@ def customer_call_ended(attempt: CallbackAttempt, provider_status: str, talk_sec
         technicians.release(attempt.technician_id)
         note = f"Callback attempt by {attempt.technician.name}: customer not reached ({outcome})."
     db.session.commit()
+    log.info("callback %s attempt %s: %s", callback.id, attempt.id, outcome)
     # After the commit: a trigger lost now is made good by the reconciler's next sweep.
     if outcome == AttemptOutcome.CONNECTED:
         triggers.end_wrap_up_in(attempt.technician_id, config["WRAP_UP_SECONDS"])
     elif given_up:
         triggers.queue_unreachable_notice(callback.id)
-    else:
+    elif outcome != AttemptOutcome.WRONG_NUMBER:
         triggers.dispatch_in(config["RETRY_INTERVAL_SECONDS"])
     ticket_store().add_note(callback.ticket, note)
     if outcome == AttemptOutcome.CONNECTED:

@@ -31,7 +31,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import AT_WORK, AttemptStatus, Callback, CallbackAttempt, Technician, TechnicianState
 from app.sql import is_postgresql
-from callbacks import attempts, lifecycle, matching, technicians
+from callbacks import attempts, lifecycle, matching, pacing, technicians
 from callbacks.queue import due_candidates_statement
 
 log = logging.getLogger(__name__)
@@ -107,25 +107,29 @@ def claim_batch(limit: int = BATCH_SIZE) -> list[CallbackAttempt]:
 
 def ring_technician(attempt: CallbackAttempt) -> bool:
     """Place the technician's leg; on answer the provider fetches the whisper. False when the provider fails."""
+    db.session.refresh(attempt)
     if attempt.status != AttemptStatus.RINGING_TECHNICIAN:
         return True  # cancelled, or undone by the sweep, while its batch was being rung
+    pacing.clear_to_send()
     try:
         sid = telephony.place_call(
             to=attempt.technician.phone,
             url=urls.technician_answer(attempt.id),
             status_callback=urls.call_status(attempt.id),
             timeout=current_app.config["OFFER_RING_SECONDS"],
+            detect_machine=True,
         )
     except Exception:
         log.exception("could not ring technician %s for attempt %s", attempt.technician_id, attempt.id)
         attempts.offer_failed(attempt)
         return False
     log.info("callback %s offered to %s", attempt.callback_id, attempt.technician.name)
-    # The answer webhook may already have stored the SID; only fill it if not.
+    # The answer webhook may already have stored the SID; only fill it if not. The offer
+    # counts from now, when its call was placed, not from its claim (it may have waited its turn).
     db.session.execute(
         update(CallbackAttempt)
         .where(CallbackAttempt.id == attempt.id, CallbackAttempt.technician_call_sid.is_(None))
-        .values(technician_call_sid=sid)
+        .values(technician_call_sid=sid, started_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -136,7 +140,10 @@ def dispatch() -> int:
     """Offer due callbacks to free technicians until one side runs out; returns the offers rung."""
     rung = 0
     while claimed := claim_batch():
+        telephony.rest_client()  # built before the first turn, not in it
+        calls_go = pacing.turns(len(claimed))  # paced to TWILIO_CPS, in queue order
         for index, attempt in enumerate(claimed):
+            pacing.wait_for(calls_go[index])
             if not ring_technician(attempt):
                 # The provider is failing: undo the rest of the batch unrung; the sweep tries again soon.
                 for unrung in claimed[index + 1 :]:

@@ -64,9 +64,16 @@ def complete(callback_id: int) -> bool:
     return _move(callback_id, S.IN_PROGRESS, S.COMPLETED, ended_at=utcnow(), attempts=Callback.attempts + 1)
 
 
-def give_up(callback_id: int) -> bool:
-    """The customer could not be reached after the last attempt."""
-    return _move(callback_id, S.IN_PROGRESS, S.UNREACHABLE, ended_at=utcnow(), attempts=Callback.attempts + 1)
+def give_up(callback_id: int, wrong_number: bool = False) -> bool:
+    """The customer could not be reached after the last attempt (or the number reached someone else)."""
+    return _move(
+        callback_id,
+        S.IN_PROGRESS,
+        S.UNREACHABLE,
+        ended_at=utcnow(),
+        attempts=Callback.attempts + 1,
+        wrong_number=wrong_number,
+    )
 
 
 def cancel(callback_id: int) -> bool:

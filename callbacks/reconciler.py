@@ -17,8 +17,8 @@ from app import queueing
 from app.clock import utcnow
 from app.extensions import db
 from app.models import AttemptOutcome, AttemptStatus, CallbackAttempt
-from callbacks import attempts, lifecycle, notices, rescue, settle, technicians, urgent
-from callbacks.dispatch import dispatch
+from callbacks import attempts, lifecycle, notices, pacing, rescue, settle, technicians, urgent
+from callbacks.dispatch import BATCH_SIZE, dispatch
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +45,13 @@ def reconcile() -> dict[str, int]:
     done = {"wrap_ups_ended": len(technicians.end_wrap_ups())}
     db.session.commit()
     # Claimed but never rung: the dispatcher died between the claim and the call. Not the
-    # technician's fault, so no miss is counted; the callback goes back to its place.
+    # technician's fault, so no miss is counted; the callback goes back to its place. An offer
+    # still waiting its turn at TWILIO_CPS is not dead: the bound allows a whole batch's pacing.
     done["unrung_offers_undone"] = sum(
         attempts.offer_failed(attempt)
         for attempt in _older_than(
             AttemptStatus.RINGING_TECHNICIAN,
-            config["UNRUNG_OFFER_SECONDS"],
+            config["UNRUNG_OFFER_SECONDS"] + int(pacing.batch_allowance(BATCH_SIZE)),
             CallbackAttempt.technician_call_sid.is_(None),
             CallbackAttempt.answered_at.is_(None),
         )

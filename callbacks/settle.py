@@ -105,7 +105,7 @@ def settle(attempt: CallbackAttempt) -> bool:
         talk_seconds = int(leg.duration) if status == "completed" and leg.duration else None
         if attempt.customer_call_sid is None:
             attempt.customer_call_sid = leg.sid
-    settled = attempts.customer_call_ended(attempt, status, talk_seconds)
+    settled = attempts.customer_call_ended(attempt, status, talk_seconds, final=True)
     if settled:
         log.warning("attempt %s settled from the provider's records: %s", attempt.id, status)
     return settled

@@ -4,7 +4,7 @@ from sqlalchemy import or_, select
 
 from app import clock
 from app.extensions import db
-from app.models import OPEN_CALLBACK_STATUSES, Callback, Technician
+from app.models import OPEN_CALLBACK_STATUSES, Callback, CallbackAttempt, Technician
 from callbacks import urgent
 from callbacks.queue import waiting
 
@@ -18,8 +18,17 @@ def queue_snapshot() -> dict:
         .where(or_(Callback.queued_at >= today, Callback.status.in_(OPEN_CALLBACK_STATUSES)))
         .order_by(Callback.priority, Callback.queued_at, Callback.id)
     )
+    callbacks = list(callbacks)
     # One pass over the queue order gives every waiting callback its place.
     places = {callback.id: place for place, callback in enumerate(waiting(), start=1)}
+    outcomes: dict[int, list[str]] = {}
+    ended = (
+        select(CallbackAttempt.callback_id, CallbackAttempt.outcome)
+        .where(CallbackAttempt.callback_id.in_([c.id for c in callbacks] or [0]), CallbackAttempt.outcome.is_not(None))
+        .order_by(CallbackAttempt.id)
+    )
+    for callback_id, outcome in db.session.execute(ended):
+        outcomes.setdefault(callback_id, []).append(outcome)
     return {
         "callbacks": [
             {
@@ -32,6 +41,8 @@ def queue_snapshot() -> dict:
                 "attempts": callback.attempts,
                 "language": callback.language,
                 "scheduled_for": callback.scheduled_for.isoformat() + "Z" if callback.scheduled_for else None,
+                "outcomes": outcomes.get(callback.id, []),
+                "wrong_number": callback.wrong_number,
             }
             for callback in callbacks
         ],

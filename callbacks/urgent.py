@@ -33,7 +33,7 @@ from app.models import (
 )
 from app.sql import compare_and_set
 from app.tickets import progress, ticket_store
-from callbacks import technicians
+from callbacks import pacing, technicians
 from callbacks.queue import queue_callback
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,7 @@ def ring_oncall(transfer: UrgentTransfer) -> bool:
 
 
 def _place(transfer: UrgentTransfer, leg: str, number: str, timeout: int) -> str | None:
+    pacing.take_turn(most_seconds=current_app.config["URGENT_PACE_SECONDS"])
     try:
         return telephony.place_call(
             to=number,
@@ -304,12 +305,14 @@ def _claim_round(transfer: UrgentTransfer, stage: str) -> bool:
     return won
 
 
-def nobody_took_it(transfer: UrgentTransfer, stage: str) -> UrgentStatus:
+def nobody_took_it(transfer: UrgentTransfer, stage: str, caller_on_hold: bool = True) -> UrgentStatus:
     """A round of ringing (``stage``: ringing or oncall) ended unanswered; returns what comes next.
 
     Those still rung are released and their legs ended. Next is another technician
     (one at a time, longest idle first), the on-call number, or the callback queue.
-    A replayed report of a round already over changes nothing.
+    A replayed report of a round already over changes nothing. A caller on hold is
+    taken off it when the queue is next (not one still in the step that rings the
+    first round: that step answers for itself).
     """
     if transfer.status != stage or not _claim_round(transfer, stage):
         return UrgentStatus(transfer.status)
@@ -321,18 +324,19 @@ def nobody_took_it(transfer: UrgentTransfer, stage: str) -> UrgentStatus:
         if one_by_one and ring_technicians(transfer):
             if place_legs(transfer):
                 return UrgentStatus.RINGING
-            return nobody_took_it(transfer, stage)
+            return nobody_took_it(transfer, stage, caller_on_hold)
         if current_app.config["ONCALL_NUMBER"] and _move(
             transfer, UrgentStatus.RINGING, UrgentStatus.ONCALL, stage_since=utcnow()
         ):
             if ring_oncall(transfer):
                 return UrgentStatus.ONCALL
-            return nobody_took_it(transfer, UrgentStatus.ONCALL)
+            return nobody_took_it(transfer, UrgentStatus.ONCALL, caller_on_hold)
     if _move(transfer, stage, UrgentStatus.QUEUED, ended_at=utcnow()):
         rung = "the technicians" if stage == UrgentStatus.RINGING else "the on-call number"
         ticket_store().add_note(transfer.ticket, f"Urgent call not put through live: {rung} did not answer.")
         _hang_up_legs(transfer, [])
-        _take_caller_off_hold(transfer)
+        if caller_on_hold:
+            _take_caller_off_hold(transfer)
         log.info("urgent call %s: nobody took it, a P1 callback instead", transfer.call_sid)
     return UrgentStatus(transfer.status)
 

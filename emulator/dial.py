@@ -32,6 +32,9 @@ class Target:
     status_callback: str | None = None
     status_callback_method: str = "POST"
     status_events: frozenset[str] = frozenset({"completed"})
+    #: machineDetection on the <Number> (Enable / DetectMessageEnd) and where AnsweredBy goes.
+    machine_detection: str | None = None
+    amd_status_callback: str | None = None
 
 
 @dataclass
@@ -142,6 +145,10 @@ def number_target(noun: ET.Element, base_url: str) -> Target:
         status_callback_method=(noun.get("statusCallbackMethod") or "POST").upper(),
         # A Number's statusCallback always gets the completed event.
         status_events=events | {"completed"},
+        machine_detection=noun.get("machineDetection"),
+        amd_status_callback=urljoin(base_url, noun.get("amdStatusCallback", ""))
+        if noun.get("amdStatusCallback")
+        else None,
     )
 
 
@@ -268,6 +275,7 @@ def connect(session: CallSession, leg: Leg, time_limit: int | None) -> DialOutco
     leg.rec.status = "in-progress"
     leg.rec.start_time = utcnow()
     leg.progress.report("answered", "in-progress")
+    detect_machine(session, leg)
     bridged = True
     if leg.target.url:
         whisper = CallSession(session.emu, leg.rec, leg.person, whisper=True)
@@ -282,6 +290,23 @@ def connect(session: CallSession, leg: Leg, time_limit: int | None) -> DialOutco
     session.elapse(whisper_seconds)
     leg.end("completed")
     return DialOutcome("completed", leg, bridged=bridged, answered=True)
+
+
+def detect_machine(session: CallSession, leg: Leg) -> None:
+    """<Number machineDetection>: AnsweredBy goes to amdStatusCallback once decided.
+
+    https://www.twilio.com/docs/voice/twiml/number#attributes-machine-detection — with an
+    amdStatusCallback the detection runs beside the call (asynchronous AMD); the callback
+    comes before the parties talk here, as it does within a few seconds on a real call.
+    """
+    if not leg.target.machine_detection:
+        return
+    machine = leg.target.machine_detection == "DetectMessageEnd"
+    leg.rec.answered_by = ("machine_end_beep" if machine else "machine_start") if leg.phone.machine else "human"
+    leg.rec.events.append(("answered-by", leg.rec.answered_by))
+    if leg.target.amd_status_callback:
+        params = call_params(leg.rec) | {"AnsweredBy": leg.rec.answered_by, "MachineDetectionDuration": "2100"}
+        session.emu.notify(leg.rec, leg.target.amd_status_callback, params)
 
 
 def talk(session: CallSession, leg: Leg, time_limit: int | None) -> None:

@@ -4,7 +4,7 @@ from flask import current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.extensions import db
-from app.models import AttemptOutcome
+from app.models import AttemptOutcome, AttemptStatus
 from app.telephony import FINAL_CALL_STATUSES
 from callbacks import attempts, jobs, rescue
 from ivr import bp
@@ -31,6 +31,10 @@ def status():
     if request.args.get("leg") == "customer":
         duration = form.get("CallDuration", "")
         moved_on = attempts.customer_call_ended(attempt, call_status, int(duration) if duration.isdigit() else None)
+    elif attempt.status == AttemptStatus.DIALING_CUSTOMER:
+        # The technician hung up after talking, without the after-call menu: its default.
+        answered = attempt.talk_seconds is not None or attempt.answered_by is not None
+        moved_on = answered and attempts.after_call(attempt, None)
     else:
         # Rang out, refused, or answered and hung up before choosing: a missed offer.
         moved_on = attempts.technician_declined(attempt, AttemptOutcome.TECHNICIAN_MISSED)

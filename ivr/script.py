@@ -92,6 +92,8 @@ SECTIONS = {
         "calling_customer",
         "customer_not_reached",
         "call_finished",
+        "after_call_menu",
+        "wrong_number_noted",
         "skipped",
     ],
 }

@@ -41,8 +41,8 @@ def put_through(twiml: VoiceResponse, call: Call, ticket: Ticket, oncall_only: b
     transfer = begun or urgent.start(call.sid, ticket, number, oncall_only)
     if begun is None:
         ring_first_round(transfer)
+    speak(twiml, call.language, "urgent_connecting")
     if transfer.status in urgent.RINGING_STAGES:
-        speak(twiml, call.language, "urgent_connecting")
         return hold_in_queue(twiml, transfer)
     return first_in_queue(twiml, call, transfer)
 
@@ -52,9 +52,9 @@ def ring_first_round(transfer: UrgentTransfer) -> None:
     if transfer.status == UrgentStatus.RINGING:
         urgent.ring_technicians(transfer)
         if not urgent.place_legs(transfer):
-            urgent.nobody_took_it(transfer, UrgentStatus.RINGING)
+            urgent.nobody_took_it(transfer, UrgentStatus.RINGING, caller_on_hold=False)
     elif transfer.status == UrgentStatus.ONCALL and not urgent.ring_oncall(transfer):
-        urgent.nobody_took_it(transfer, UrgentStatus.ONCALL)
+        urgent.nobody_took_it(transfer, UrgentStatus.ONCALL, caller_on_hold=False)
 
 
 def hold_in_queue(twiml: VoiceResponse, transfer: UrgentTransfer) -> VoiceResponse:

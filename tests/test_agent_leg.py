@@ -65,6 +65,8 @@ def test_a_connected_call_completes_the_callback_and_starts_wrap_up(provider, of
     response = provider.post(
         f"/voice/agent/{offer.id}/dialed", TECH_SID, DialCallStatus="completed", DialCallDuration="95"
     )
+    assert "If you spoke with the customer, press 1." in says(response)
+    response = provider.post(f"/voice/agent/{offer.id}/after-call?try=0", TECH_SID, Digits="1")
     assert "wrap-up" in says(response)
     assert states(offer.id) == ("completed", "wrap_up", "ended", "connected")
     callback = db.session.get(Callback, offer.callback_id)

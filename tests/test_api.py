@@ -49,6 +49,8 @@ def test_the_queue_has_positions_and_the_technicians(client, manager_token):
         "attempts",
         "language",
         "scheduled_for",
+        "outcomes",
+        "wrong_number",
     }
     assert queue["technicians"][0]["languages"] == ["nl", "en"]
 

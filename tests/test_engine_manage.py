@@ -83,7 +83,7 @@ def test_a_final_callback_says_so(app):
     add_technician("Jan", JAN)
     callback = waiting_callback()
     offer = claim_next()
-    assert attempts.accept(offer) and attempts.customer_call_ended(offer, "completed", 60)
+    assert attempts.accept(offer) and attempts.customer_call_ended(offer, "completed", 60, final=True)
     with pytest.raises(manage.Refused, match=f"Callback {callback.id} is already completed; it cannot be cancelled"):
         manage.cancel(callback.id, by="test")
     with pytest.raises(manage.Refused, match="already completed; it cannot be re-prioritised"):

@@ -18,11 +18,11 @@ TECHNICIAN = "+32471000001"
 
 
 class LostOutcomes(Webhooks):
-    """The Dial action and the customer leg's status callback never reach the desk (nor, for an
+    """The Dial action, the customer leg's status and machine detection never reach the desk (nor, for an
     urgent call, the winner's Dial action and leg status)."""
 
     def send(self, url, params, method="POST"):
-        if any(lost in url for lost in ("/dialed", "leg=customer", "/bridged/", "/leg-status/")):
+        if any(lost in url for lost in ("/dialed", "leg=customer", "/answered-by", "/bridged/", "/leg-status/")):
             url = "http://127.0.0.1:1/lost"
         return super().send(url, params, method)
 

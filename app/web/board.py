@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from app.clock import day_start, local, utcnow
 from app.extensions import db
 from app.messages import LANGUAGES
-from app.models import Callback, CallbackStatus, Company, Contact, Role, Technician, Ticket
+from app.models import Callback, CallbackAttempt, CallbackStatus, Company, Contact, Role, Technician, Ticket
 from app.surveys import csat_summary, feedback
 from app.web.auth import protect_forms, role_required
 from app.web.charts import distribution_chart, queue_chart
@@ -68,6 +68,19 @@ def with_row_details(callbacks: list[Callback]) -> list[Callback]:
     return callbacks
 
 
+def attempt_outcomes(callback_ids: list[int]) -> dict[int, list[str]]:
+    """Each callback's attempts' outcomes in order (a retry shows why: voicemail, no answer, …)."""
+    outcomes: dict[int, list[str]] = {}
+    ended = (
+        select(CallbackAttempt.callback_id, CallbackAttempt.outcome)
+        .where(CallbackAttempt.callback_id.in_(callback_ids or [0]), CallbackAttempt.outcome.is_not(None))
+        .order_by(CallbackAttempt.id)
+    )
+    for callback_id, outcome in db.session.execute(ended):
+        outcomes.setdefault(callback_id, []).append(outcome)
+    return outcomes
+
+
 def board_context() -> dict:
     """Everything the live part of the board shows."""
     now = utcnow()
@@ -82,13 +95,21 @@ def board_context() -> dict:
     figures = day_figures(now)
     period = request.args.get("csat") if request.args.get("csat") in CSAT_PERIODS else "today"
     csat_since = day_start(now) - timedelta(days=CSAT_PERIODS[period])
+    queue = with_row_details(waiting())
     return {
         "csat_period": period,
         "csat_periods": CSAT_PERIODS,
         "csat": csat_summary(csat_since),
         "feedback": feedback(csat_since),
         "now": now,
-        "waiting": list(enumerate(with_row_details(waiting()), start=1)),
+        "waiting": list(enumerate(queue, start=1)),
+        "outcomes": attempt_outcomes([callback.id for callback in queue]),
+        "wrong_numbers": db.session.scalars(
+            select(Callback)
+            .where(Callback.wrong_number.is_(True), Callback.ended_at >= day_start())
+            .order_by(Callback.ended_at)
+            .options(*ROW_DETAILS)
+        ).all(),
         "in_progress": in_progress,
         "urgent": urgent.in_progress(),
         "technicians": technicians,

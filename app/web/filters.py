@@ -40,6 +40,8 @@ STATE_LABELS = {
     "ringing_technician": _l("ringing technician"),
     "dialing_customer": _l("dialing customer"),
     "connected": _l("connected"),
+    "voicemail": _l("voicemail"),
+    "wrong_number": _l("wrong number"),
     "no_answer": _l("no answer"),
     "busy": _l("busy"),
     "failed": _l("failed"),

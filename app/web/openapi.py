@@ -71,6 +71,12 @@ SCHEMAS = {
                 "nullable": True,
                 "description": "The start of the window the caller chose (UTC); null: as soon as possible",
             },
+            "outcomes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Each attempt's outcome, in order (connected, voicemail, wrong_number, no_answer, …)",
+            },
+            "wrong_number": {"type": "boolean", "description": "A technician reached someone else on this number"},
         },
     },
     "Technician": {
@@ -96,6 +102,11 @@ SCHEMAS = {
             "started_at": TIME,
             "ended_at": NULLABLE_TIME,
             "talk_seconds": {"type": "integer", "nullable": True},
+            "answered_by": {
+                "type": "string",
+                "nullable": True,
+                "description": "Answering-machine detection on the customer's leg (human, machine_start, …)",
+            },
         },
     },
     "Ticket": {
