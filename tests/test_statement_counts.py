@@ -34,7 +34,8 @@ NEW_PROBLEM = [
 EXPECTED = {
     "incoming (new call)": (1, 0, 0, 0),
     "incoming (replayed)": (2, 0, 0, 0),
-    "language": (3, 1, 1, 0),
+    # the choice stored, then the announcement in that language and an open incident for the caller
+    "language": (6, 1, 1, 0),
     "main-menu": (1, 0, 0, 0),
     "recorded": (3, 1, 1, 0),
     "urgency": (3, 1, 1, 0),
@@ -43,8 +44,9 @@ EXPECTED = {
     "status (completed)": (2, 1, 0, 0),
 }
 
-#: A known contact's first webhook: the greeting by name and the open-callback check.
-EXPECTED_KNOWN_CONTACT = (4, 0, 1, 0)
+#: A known contact's first webhook: the greeting by name, the open-callback check, and the
+#: announcement and open incident the contact would hear.
+EXPECTED_KNOWN_CONTACT = (7, 0, 1, 0)
 
 
 def autocommits(connection) -> bool:
