@@ -26,13 +26,16 @@ def init_app(app: Flask) -> None:
 
 
 def page_language() -> str:
-    """The person's own language, else the browser's, else the desk's default.
+    """The language of the customer the page is for (``g.page_language``, e.g. the caller's
+    callback page), else the person's own, else the browser's, else the desk's default.
 
     Only a person already loaded for this request is asked (``g._login_user``, flask-login's):
     an error page rendered with the database down must not need it.
     """
     if not has_request_context():
         return current_app.config["DEFAULT_LANGUAGE"]
+    if g.get("page_language") in LANGUAGES:
+        return g.page_language
     chosen = getattr(g.get("_login_user"), "language", None)
     if chosen in LANGUAGES:
         return chosen
