@@ -20,9 +20,15 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "web/translations")
     babel.init_app(app, locale_selector=page_language, timezone_selector=lambda: DESK_TIMEZONE.key)
     app.jinja_env.globals["get_locale"] = get_locale
-    # flask-babel keeps the chosen language on the app context; a request that shares one with
-    # an earlier request (a test client inside ``app.app_context()``) must choose afresh.
-    app.before_request(refresh)
+    app.before_request(choose_afresh)
+
+
+def choose_afresh() -> None:
+    """flask-babel keeps the chosen language on the app context; a request that shares one with an
+    earlier request (a test client inside ``app.app_context()``) must choose afresh, and must not
+    inherit the customer language an earlier page set (``g.page_language``)."""
+    g.pop("page_language", None)
+    refresh()
 
 
 def page_language() -> str:
