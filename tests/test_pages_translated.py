@@ -314,3 +314,69 @@ def test_an_incident_and_a_refused_number_are_counted_on_the_dutch_board(client)
     assert "2 beller(s) op de hoogte gehouden" in html and "tijdvak " in html
     assert "dringend: belt technici" in html and "afgeschermd" in html
     assert db.session.scalars(select(Incident)).one().title == "Internet down"
+
+
+def refusals(client) -> dict[str, str]:
+    """Pages answering with a refusal the engine or the directory wrote."""
+    a_company()
+    waiting = db.session.scalars(select(Callback).order_by(Callback.id)).first()
+    waiting.status = "cancelled"
+    db.session.commit()
+    token = csrf_token_of(client.get("/board").get_data(as_text=True))
+    pages = {}
+    client.post(f"/board/callbacks/{waiting.id}/cancel", data={"csrf_token": token})
+    pages["board: cancel a cancelled callback"] = client.get("/board").get_data(as_text=True)
+    pages["company: a namesake"] = client.post(
+        "/admin/companies/new", data={"csrf_token": token, "name": "Brouwerij De Klok", "contract": "none"}
+    ).get_data(as_text=True)
+    pages["contact: a bad e-mail"] = client.post(
+        "/admin/contacts/new",
+        data={
+            "csrf_token": token,
+            "name": "An Peeters",
+            "company": "Brouwerij De Klok",
+            "numbers": "0470112233",
+            "email": "an@",
+        },
+    ).get_data(as_text=True)
+    pages["import: a bad line"] = client.post(
+        "/admin/directory-file",
+        data={
+            "csrf_token": token,
+            "dry_run": "1",
+            "file": (io.BytesIO(b"company,name,phone,active\nBrouwerij De Klok,Caller 1,0470112233,maybe\n"), "d.csv"),
+        },
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    return pages
+
+
+def test_refusals_from_the_engine_and_the_directory_come_from_the_catalog(client, pseudo_locale):
+    a_busy_desk()
+    add_user("marie")
+    log_in(client, "marie")
+    for name, html in refusals(client).items():
+        assert OPEN in html and leftovers(html) == [], (name, leftovers(html))
+
+
+def test_a_dutch_manager_reads_refusals_in_dutch_and_the_api_keeps_english(client):
+    a_busy_desk()
+    add_user("marie")
+    db.session.query(User).filter_by(username="marie").update({"language": "nl"})
+    db.session.commit()
+    log_in(client, "marie")
+    pages = refusals(client)
+    waiting = db.session.scalars(select(Callback).order_by(Callback.id)).first()
+    assert (
+        f"Terugbelverzoek {waiting.id} is al geannuleerd; het kan niet meer geannuleerd worden."
+        in (pages["board: cancel a cancelled callback"])
+    )
+    assert "er is al een bedrijf met de naam Brouwerij De Klok" in pages["company: a namesake"]
+    assert "&#39;an@&#39; is geen e-mailadres" in pages["contact: a bad e-mail"]
+    assert "active is yes of no, niet &#39;maybe&#39;" in pages["import: a bad line"]
+    # The same refusal in English where no reader's language applies (logs, API, command line).
+    from callbacks import manage
+
+    with pytest.raises(manage.Refused) as refused:
+        manage.cancel(waiting.id, by="test")
+    assert str(refused.value) == f"Callback {waiting.id} is already cancelled; it cannot be cancelled."

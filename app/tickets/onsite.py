@@ -10,6 +10,7 @@ from app.clock import local, utcnow
 from app.directory.contracts import contract_of, describe, includes_onsite
 from app.models import Ticket, TicketNote
 from app.tickets import ticket_store
+from app.wording import Invalid
 
 
 class OnsiteNotIncluded(Exception):
@@ -25,9 +26,9 @@ def plan_onsite_visit(ticket: Ticket, when: datetime, technician_name: str, *, b
     """
     name = technician_name.strip()
     if not name:
-        raise ValueError("Say which technician goes on site.")
+        raise Invalid("Say which technician goes on site.")
     if when <= utcnow():
-        raise ValueError("An on-site visit is planned for a time still to come.")
+        raise Invalid("An on-site visit is planned for a time still to come.")
     contract = contract_of(ticket)
     moment = local(when).strftime("%a %d %b %Y %H:%M")
     if includes_onsite(contract):

@@ -69,13 +69,9 @@ def _epoch(moment: datetime) -> str:
 
 def _window(start: datetime, end: datetime) -> str:
     """A window in the page's language, desk time: "on Monday 7/12 between 8:00 and 12:00"."""
-    return _(
-        "on %(day)s %(date)s between %(start)s and %(end)s",
-        day=format_date(start, "EEEE"),
-        date=f"{start.day}/{start.month}",
-        start=f"{start.hour}:{start.minute:02d}",
-        end=f"{end.hour}:{end.minute:02d}",
-    )
+    day, date = format_date(start, "EEEE"), f"{start.day}/{start.month}"
+    begins, ends = f"{start.hour}:{start.minute:02d}", f"{end.hour}:{end.minute:02d}"
+    return _("on %(day)s %(date)s between %(start)s and %(end)s", day=day, date=date, start=begins, end=ends)
 
 
 def _windows(callback: Callback) -> list[Choice]:

@@ -8,10 +8,11 @@ Dates and times are shown on the desk's clock (Europe/Brussels).
 """
 
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import Babel, get_locale, refresh
+from flask_babel import Babel, get_locale, gettext, refresh
 
 from app.clock import DESK_TIMEZONE
 from app.messages import LANGUAGES
+from app.web.filters import state_label
 
 babel = Babel()
 
@@ -20,6 +21,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "web/translations")
     babel.init_app(app, locale_selector=page_language, timezone_selector=lambda: DESK_TIMEZONE.key)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["said"] = said
     app.before_request(choose_afresh)
 
 
@@ -46,3 +48,19 @@ def page_language() -> str:
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(LANGUAGES) or current_app.config["DEFAULT_LANGUAGE"]
+
+
+#: Values of a refusal that name a state: said as the page names states.
+STATE_VALUES = ("status", "state")
+
+
+def said(error: Exception) -> str:
+    """A refusal from the engine or the directory (``app.wording``) in the page's language."""
+    template = getattr(error, "template", None)
+    if template is None:
+        return str(error)
+    values = {
+        name: state_label(str(value).replace(" ", "_")) if name in STATE_VALUES else value
+        for name, value in error.values.items()
+    }
+    return gettext(template, **values)

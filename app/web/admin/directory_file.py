@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.directory import InvalidRecord, csv_file
 from app.web.admin import bp
+from app.web.i18n import said
 
 #: Largest directory file the page accepts (a 2,000-contact file is about 150 kB).
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -35,7 +36,7 @@ def directory_file():
             except UnicodeDecodeError:
                 error = _("The file is not UTF-8 text; save it as CSV UTF-8.")
             except InvalidRecord as refused:
-                error = str(refused)
+                error = said(refused)
     page = render_template(
         "admin/directory_file.html",
         outcomes=OUTCOMES,
