@@ -35,8 +35,9 @@ COMPILED := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messag
 translations: $(COMPILED)
 
 # After marking strings with _() in code or templates: extract them and merge them into every catalog.
+# Refusals the engine and the directory write (app.wording) are extracted from the exceptions they raise.
 messages: install
-	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l --sort-output --no-location -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l -k N_ -k Invalid -k InvalidRecord -k NotFound -k OnsiteNotIncluded -k Refused --sort-output --no-location -o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
 
 run: install translations

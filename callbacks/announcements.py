@@ -9,6 +9,7 @@ from app import messages
 from app.clock import utcnow
 from app.extensions import db
 from app.models import Announcement
+from app.wording import Invalid
 
 log = logging.getLogger(__name__)
 
@@ -19,12 +20,12 @@ MAX_LENGTH = 500
 def announce(language: str, text: str, ends_at: datetime, by: str) -> Announcement:
     """Play ``text`` to callers of ``language`` until ``ends_at`` (naive UTC), instead of the current one."""
     if language not in messages.LANGUAGES:
-        raise ValueError(f"The language is one of {', '.join(messages.LANGUAGES)}.")
+        raise Invalid("The language is one of %(languages)s.", languages=", ".join(messages.LANGUAGES))
     text = " ".join(text.split())
     if not text or len(text) > MAX_LENGTH:
-        raise ValueError(f"An announcement is 1 to {MAX_LENGTH} characters.")
+        raise Invalid("An announcement is 1 to %(max)s characters.", max=MAX_LENGTH)
     if ends_at <= utcnow():
-        raise ValueError("An announcement ends in the future.")
+        raise Invalid("An announcement ends in the future.")
     end(language)
     announcement = Announcement(language=language, text=text, ends_at=ends_at, created_by=by)
     db.session.add(announcement)

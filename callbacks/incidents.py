@@ -32,6 +32,7 @@ from app.models import (
 )
 from app.notifications import queue_text
 from app.tickets import ticket_store
+from app.wording import Invalid
 from callbacks import manage
 
 log = logging.getLogger(__name__)
@@ -55,13 +56,13 @@ class Proposal:
 def _get(incident_id: int) -> Incident:
     incident = db.session.get(Incident, incident_id, populate_existing=True)
     if incident is None:
-        raise manage.NotFound(f"There is no incident {incident_id}.")
+        raise manage.NotFound("There is no incident %(id)s.", id=incident_id)
     return incident
 
 
 def _refuse_unless_open(incident: Incident) -> None:
     if incident.status != IncidentStatus.OPEN:
-        raise manage.Refused(f"Incident {incident.id} is already closed.", incident.status)
+        raise manage.Refused("Incident %(id)s is already closed.", incident.status, id=incident.id)
 
 
 def texts_per_language(text: str = "", **per_language: str | None) -> dict[str, str]:
@@ -73,9 +74,9 @@ def open_incident(company_id: int | None, title: str, say: dict[str, str], by: s
     """Declare an incident (``company_id`` None: for every caller) and open its ticket."""
     title = title.strip()[:200]
     if not title:
-        raise ValueError("An incident needs a title.")
+        raise Invalid("An incident needs a title.")
     if company_id is not None and db.session.get(Company, company_id) is None:
-        raise manage.NotFound(f"There is no company {company_id}.")
+        raise manage.NotFound("There is no company %(id)s.", id=company_id)
     ticket = ticket_store().create(title=title, company_id=company_id, priority=INCIDENT_PRIORITY)
     incident = Incident(
         company_id=company_id,
@@ -192,7 +193,7 @@ def _linked_tickets(incident: Incident) -> list[Ticket]:
 
 def _announce(incident: Incident, texts: dict[str, str], by: str, final: bool) -> IncidentUpdate:
     if not final and not any(texts.values()):
-        raise ValueError("An update needs a text.")
+        raise Invalid("An update needs a text.")
     update = IncidentUpdate(
         incident_id=incident.id, final=final, posted_by=by, **{f"text_{lang}": t for lang, t in texts.items()}
     )

@@ -24,6 +24,7 @@ from app.models import (
     TechnicianState,
 )
 from app.tickets import ticket_store
+from app.wording import N_, Invalid, worded
 from callbacks import attempts, lifecycle, queue, technicians, triggers
 from callbacks.queue import reprioritise as set_priority
 
@@ -36,25 +37,36 @@ MAX_TRIES = 3
 class NotFound(LookupError):
     """No callback (or technician) with that id."""
 
+    def __init__(self, template: str = "", /, **values: object) -> None:
+        super().__init__(worded(self, template, values))
+
 
 class Refused(Exception):
     """The callback's state does not allow it; ``status`` is the state it is in."""
 
-    def __init__(self, message: str, status: str) -> None:
-        super().__init__(message)
+    def __init__(self, template: str, status: str, /, **values: object) -> None:
+        super().__init__(worded(self, template, values))
         self.status = status
 
 
 def _callback(callback_id: int) -> Callback:
     callback = db.session.get(Callback, callback_id, populate_existing=True)
     if callback is None:
-        raise NotFound(f"There is no callback {callback_id}.")
+        raise NotFound("There is no callback %(id)s.", id=callback_id)
     return callback
+
+
+#: Why a callback that is over cannot be changed, per change.
+OVER = {
+    "moved": N_("Callback %(id)s is already %(status)s; it cannot be moved."),
+    "cancelled": N_("Callback %(id)s is already %(status)s; it cannot be cancelled."),
+    "re-prioritised": N_("Callback %(id)s is already %(status)s; it cannot be re-prioritised."),
+}
 
 
 def _refuse_unless_open(callback: Callback, doing: str) -> None:
     if callback.status in lifecycle.FINAL:
-        raise Refused(f"Callback {callback.id} is already {callback.status}; it cannot be {doing}.", callback.status)
+        raise Refused(OVER[doing], callback.status, id=callback.id, status=callback.status)
 
 
 def _ringing_attempt(callback_id: int) -> CallbackAttempt | None:
@@ -102,7 +114,12 @@ def schedule(callback_id: int, start: datetime, end: datetime, by: str, move: bo
     if not queue.schedule(callback.id, start, end):
         db.session.rollback()
         callback = _callback(callback_id)
-        raise Refused(f"Callback {callback.id} is {callback.status}: a technician is on it.", callback.status)
+        raise Refused(
+            "Callback %(id)s is %(status)s: a technician is on it.",
+            callback.status,
+            id=callback.id,
+            status=callback.status,
+        )
     if move:
         callback.moves = Callback.moves + 1
     db.session.commit()
@@ -119,7 +136,9 @@ def _cancel(callback_id: int) -> Callback:
         _refuse_unless_open(callback, "cancelled")
         if callback.status == CallbackStatus.IN_PROGRESS:
             raise Refused(
-                f"Callback {callback.id} is in progress: the technician is calling the customer.", callback.status
+                "Callback %(id)s is in progress: the technician is calling the customer.",
+                callback.status,
+                id=callback.id,
             )
         if callback.status == CallbackStatus.WAITING and lifecycle.cancel(callback.id):
             db.session.commit()
@@ -135,14 +154,17 @@ def _cancel(callback_id: int) -> Callback:
         db.session.rollback()
     callback = _callback(callback_id)
     raise Refused(
-        f"Callback {callback.id} changed while being cancelled (now {callback.status}); try again.", callback.status
+        "Callback %(id)s changed while being cancelled (now %(status)s); try again.",
+        callback.status,
+        id=callback.id,
+        status=callback.status,
     )
 
 
 def reprioritise(callback_id: int, priority: int, by: str) -> Callback:
     """Give an open callback another priority; it keeps its first-queued time and so its place among equals."""
     if not isinstance(priority, int) or not 1 <= priority <= 4:
-        raise ValueError("The priority is 1 (highest) to 4.")
+        raise Invalid("The priority is 1 (highest) to 4.")
     callback = _callback(callback_id)
     old = callback.priority
     _refuse_unless_open(callback, "re-prioritised")
@@ -163,16 +185,24 @@ def set_technician_state(technician_id: int, state: str) -> Technician:
     Going available triggers dispatch, so a waiting callback is offered at once.
     """
     if state not in technicians.MANUAL_TRANSITIONS:
-        raise ValueError(f"state is one of {', '.join(technicians.MANUAL_TRANSITIONS)}")
+        raise Invalid("state is one of %(states)s", states=", ".join(technicians.MANUAL_TRANSITIONS))
     technician = db.session.get(Technician, technician_id)
     if technician is None:
-        raise NotFound(f"There is no technician {technician_id}.")
+        raise NotFound("There is no technician %(id)s.", id=technician_id)
     if not technician.active and state != TechnicianState.OFFLINE:
-        raise Refused(f"{technician.name} is deactivated; cannot go {state}.", technician.state)
+        raise Refused(
+            "%(name)s is deactivated; cannot go %(state)s.", technician.state, name=technician.name, state=state
+        )
     if not technicians.set_state(technician.id, state):
         db.session.rollback()
         db.session.refresh(technician)
-        raise Refused(f"{technician.name} is {technician.state.replace('_', ' ')}; cannot go {state} now.", state)
+        raise Refused(
+            "%(name)s is %(status)s; cannot go %(state)s now.",
+            state,
+            name=technician.name,
+            status=technician.state.replace("_", " "),
+            state=state,
+        )
     db.session.commit()
     db.session.refresh(technician)
     log.info("%s is now %s", technician.name, state)

@@ -28,12 +28,14 @@ def save_technician(technician: Technician | None, *, name: str, number: str, la
     if not name:
         raise InvalidRecord("a technician needs a name")
     if e164 is None:
-        raise InvalidRecord(f"{number.strip()!r} is not a valid phone number")
+        raise InvalidRecord("%(number)r is not a valid phone number", number=number.strip())
     if not languages:
         raise InvalidRecord("a technician speaks at least one of nl, fr, en")
     holder = db.session.scalars(select(Technician).where(Technician.phone == e164)).first()
     if holder is not None and holder is not technician:
-        raise InvalidRecord(f"{phone.display(e164)} is already the number of {holder.name}")
+        raise InvalidRecord(
+            "%(number)s is already the number of %(owner)s", number=phone.display(e164), owner=holder.name
+        )
     if technician is None:
         technician = Technician(state=TechnicianState.OFFLINE)
         db.session.add(technician)
@@ -46,7 +48,7 @@ def set_active(technician_id: int, active: bool) -> Technician:
     """Deactivate (set offline first; refused while rung or on a call) or reactivate, offline, a technician."""
     technician = db.session.get(Technician, technician_id)
     if technician is None:
-        raise manage.NotFound(f"There is no technician {technician_id}.")
+        raise manage.NotFound("There is no technician %(id)s.", id=technician_id)
     if not active and technician.state != TechnicianState.OFFLINE:
         manage.set_technician_state(technician.id, TechnicianState.OFFLINE)
     technician.active = active

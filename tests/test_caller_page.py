@@ -18,7 +18,7 @@ from tests.helpers import add_technician, claim_next
 TITLES = {"nl": "Uw terugbelverzoek", "fr": "Votre rappel", "en": "Your callback"}
 INVALID = {
     "nl": "Deze link is niet meer geldig.",
-    "fr": "Ce lien n&#39;est plus valable.",
+    "fr": "Ce lien n'est plus valable.",
     "en": "This link is no longer valid.",
 }
 

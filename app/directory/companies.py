@@ -30,19 +30,23 @@ def save_company(
     if not name:
         raise InvalidRecord("a company needs a name")
     if contract not in set(Contract):
-        raise InvalidRecord(f"the contract is one of {', '.join(Contract)}, not {contract!r}")
+        raise InvalidRecord(
+            "the contract is one of %(contracts)s, not %(contract)r", contracts=", ".join(Contract), contract=contract
+        )
     if contract_starts and contract_ends and contract_ends < contract_starts:
         raise InvalidRecord("the contract ends before it starts")
     namesake = company_named(name)
     if namesake is not None and namesake is not company:
-        raise InvalidRecord(f"there is already a company named {namesake.name}")
+        raise InvalidRecord("there is already a company named %(name)s", name=namesake.name)
     taken = db.session.scalars(
         select(CompanyPhone).where(
             CompanyPhone.e164.in_(numbers), CompanyPhone.company_id != (company.id if company and company.id else -1)
         )
     ).first()
     if taken is not None:
-        raise InvalidRecord(f"{phone.display(taken.e164)} is already the number of {taken.company.name}")
+        raise InvalidRecord(
+            "%(number)s is already the number of %(owner)s", number=phone.display(taken.e164), owner=taken.company.name
+        )
     if company is None:
         company = Company()
         db.session.add(company)

@@ -42,7 +42,7 @@ def parse_numbers(text: str | None) -> list[str]:
             continue
         e164 = phone.normalise(raw, region)
         if e164 is None:
-            raise InvalidRecord(f"{raw.strip()!r} is not a valid phone number")
+            raise InvalidRecord("%(number)r is not a valid phone number", number=raw.strip())
         if e164 not in numbers:
             numbers.append(e164)
     return numbers
@@ -71,9 +71,11 @@ def save_contact(
     if not numbers:
         raise InvalidRecord("a contact needs at least one phone number")
     if email is not None and not EMAIL.fullmatch(email):
-        raise InvalidRecord(f"{email!r} is not an e-mail address")
+        raise InvalidRecord("%(email)r is not an e-mail address", email=email)
     if language is not None and language not in LANGUAGES:
-        raise InvalidRecord(f"the language is one of {', '.join(LANGUAGES)}, not {language!r}")
+        raise InvalidRecord(
+            "the language is one of %(languages)s, not %(language)r", languages=", ".join(LANGUAGES), language=language
+        )
     if not numbers_checked:
         _check_numbers_free(numbers, contact)
     if contact is None:
@@ -94,4 +96,6 @@ def _check_numbers_free(numbers: list[str], contact: Contact | None) -> None:
         .where(ContactPhone.e164.in_(numbers), Contact.id != (contact.id if contact and contact.id else -1))
     ).first()
     if owners is not None:
-        raise InvalidRecord(f"{phone.display(owners.e164)} is already the number of {owners.name}")
+        raise InvalidRecord(
+            "%(number)s is already the number of %(owner)s", number=phone.display(owners.e164), owner=owners.name
+        )

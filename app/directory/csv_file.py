@@ -44,6 +44,8 @@ class Line:
     outcome: str
     name: str
     reason: str = ""
+    #: The refusal itself, for a page to say ``reason`` in its reader's language.
+    refusal: InvalidRecord | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         said = f"line {self.number}: {self.outcome} {self.name}".rstrip()
@@ -75,7 +77,7 @@ def import_text(text: str, dry_run: bool = False) -> Report:
             try:
                 outcome, name = _import_row(row, directory)
             except InvalidRecord as refused:
-                report.lines.append(Line(number, REFUSED, row.get("name", "").strip(), str(refused)))
+                report.lines.append(Line(number, REFUSED, row.get("name", "").strip(), str(refused), refused))
             else:
                 report.lines.append(Line(number, outcome, name))
     if dry_run:
@@ -94,7 +96,9 @@ def _rows(text: str) -> list[tuple[int, dict[str, str]]]:
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = [ALIASES.get(name.strip().lower(), name.strip().lower()) for name in next(reader, [])]
     if missing := [name for name in REQUIRED if name not in header]:
-        raise InvalidRecord(f"the file has no column {', '.join(missing)} (its first line names the columns)")
+        raise InvalidRecord(
+            "the file has no column %(columns)s (its first line names the columns)", columns=", ".join(missing)
+        )
     rows = []
     for values in reader:
         if any(value.strip() for value in values):
@@ -121,7 +125,9 @@ def _import_row(row: dict[str, str], directory: _Directory) -> tuple[str, str]:
     if not company_name:
         raise InvalidRecord("a contact needs a company")
     if contract and contract not in set(Contract):
-        raise InvalidRecord(f"the contract is one of {', '.join(Contract)}, not {contract!r}")
+        raise InvalidRecord(
+            "the contract is one of %(contracts)s, not %(contract)r", contracts=", ".join(Contract), contract=contract
+        )
     active = _active(row.get("active", ""))
     numbers = parse_numbers(row.get("phone"))
     company = directory.companies.get(company_name.lower())
@@ -131,7 +137,9 @@ def _import_row(row: dict[str, str], directory: _Directory) -> tuple[str, str]:
     for e164 in numbers:
         owner = directory.owners.get(e164)
         if owner is not None and owner is not contact:
-            raise InvalidRecord(f"{phone_display(e164)} is already the number of {owner.name}")
+            raise InvalidRecord(
+                "%(number)s is already the number of %(owner)s", number=phone_display(e164), owner=owner.name
+            )
     email, language = row.get("email", "").strip() or None, row.get("language", "").strip().lower() or None
     if contact is not None and _same(contact, numbers, email, language, active):
         outcome = UNCHANGED
@@ -175,7 +183,7 @@ def _active(text: str) -> bool:
         return True
     if value in NO:
         return False
-    raise InvalidRecord(f"active is yes or no, not {text.strip()!r}")
+    raise InvalidRecord("active is yes or no, not %(value)r", value=text.strip())
 
 
 def export_text() -> str:

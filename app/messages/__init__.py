@@ -46,8 +46,3 @@ def window(language: str, start: datetime, end: datetime) -> str:
         start=f"{start.hour}:{start.minute:02d}",
         end=f"{end.hour}:{end.minute:02d}",
     )
-
-
-def page_text(language: str, key: str, **values: object) -> str:
-    """A line of the caller's callback page (/c/<token>) in ``language``."""
-    return _file(supported(language))["page"][key].format(**values)

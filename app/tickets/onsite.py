@@ -10,10 +10,14 @@ from app.clock import local, utcnow
 from app.directory.contracts import contract_of, describe, includes_onsite
 from app.models import Ticket, TicketNote
 from app.tickets import ticket_store
+from app.wording import Invalid, worded
 
 
 class OnsiteNotIncluded(Exception):
     """The customer's contract does not include on-site visits: this one would be billable."""
+
+    def __init__(self, template: str, /, **values: object) -> None:
+        super().__init__(worded(self, template, values))
 
 
 def plan_onsite_visit(ticket: Ticket, when: datetime, technician_name: str, *, billable: bool = False) -> TicketNote:
@@ -25,17 +29,18 @@ def plan_onsite_visit(ticket: Ticket, when: datetime, technician_name: str, *, b
     """
     name = technician_name.strip()
     if not name:
-        raise ValueError("Say which technician goes on site.")
+        raise Invalid("Say which technician goes on site.")
     if when <= utcnow():
-        raise ValueError("An on-site visit is planned for a time still to come.")
+        raise Invalid("An on-site visit is planned for a time still to come.")
     contract = contract_of(ticket)
     moment = local(when).strftime("%a %d %b %Y %H:%M")
     if includes_onsite(contract):
         body = f"On-site visit planned on {moment} by {name}: included in {describe(contract)}, at no cost."
     elif not billable:
         raise OnsiteNotIncluded(
-            f"On-site visits are not included for this customer ({describe(contract)}): the visit is billable. "
-            "Agree it with the customer, then plan it as billable."
+            "On-site visits are not included for this customer (%(contract)s): the visit is billable. "
+            "Agree it with the customer, then plan it as billable.",
+            contract=describe(contract),
         )
     else:
         body = f"On-site visit planned on {moment} by {name}: billable, not included ({describe(contract)})."

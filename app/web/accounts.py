@@ -17,6 +17,7 @@ from app.extensions import db
 from app.messages import LANGUAGES
 from app.models import Role, Technician, User
 from app.secret_settings import DEMO_PASSWORD
+from app.wording import Invalid
 
 MIN_PASSWORD_LENGTH = 8
 USERNAME = re.compile(r"[a-z0-9._-]{1,80}")
@@ -29,13 +30,13 @@ def add_user(
     role = Role(role)
     username = username.strip().lower()
     if not USERNAME.fullmatch(username):
-        raise ValueError("a user name is 1 to 80 letters, digits, dots, dashes or underscores")
+        raise Invalid("a user name is 1 to 80 letters, digits, dots, dashes or underscores")
     if (role is Role.TECHNICIAN) != (technician is not None):
-        raise ValueError("a technician account needs a technician; a manager account has none")
+        raise Invalid("a technician account needs a technician; a manager account has none")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise Invalid("the password needs at least %(min)s characters", min=MIN_PASSWORD_LENGTH)
     if find_user(username) is not None:
-        raise ValueError(f"user {username!r} already exists")
+        raise Invalid("user %(name)r already exists", name=username)
     _check_language(language)
     user = User(
         username=username,
@@ -51,7 +52,7 @@ def add_user(
 
 def _check_language(language: str | None) -> None:
     if language and language not in LANGUAGES:
-        raise ValueError(f"the language is one of {', '.join(LANGUAGES)}")
+        raise Invalid("the language is one of %(languages)s", languages=", ".join(LANGUAGES))
 
 
 def set_language(user: User, language: str | None) -> None:

@@ -25,6 +25,7 @@ from app.web.charts import distribution_chart, queue_chart
 from app.web.figures import day_figures
 from app.web.filters import company_name, customer_name, spreadsheet_safe, state_label
 from app.web.forms import PriorityForm, TechnicianStateForm
+from app.web.i18n import said
 from callbacks import announcements, incidents, manage, urgent
 from callbacks.queue import waiting
 
@@ -153,7 +154,7 @@ def cancel(callback_id: int):
     try:
         callback = manage.cancel(callback_id, by=current_user.username)
     except (manage.NotFound, manage.Refused) as refusal:
-        return _after_action(str(refusal))
+        return _after_action(said(refusal))
     return _after_action(_("Callback for ticket %(ticket)s cancelled.", ticket=callback.ticket.number))
 
 
@@ -166,7 +167,7 @@ def change_priority(callback_id: int):
     try:
         callback = manage.reprioritise(callback_id, form.priority.data, by=current_user.username)
     except (manage.NotFound, manage.Refused) as refusal:
-        return _after_action(str(refusal))
+        return _after_action(said(refusal))
     return _after_action(
         _("Ticket %(ticket)s is now priority %(priority)s.", ticket=callback.ticket.number, priority=callback.priority)
     )
@@ -181,7 +182,7 @@ def technician_state(technician_id: int):
     try:
         technician = manage.set_technician_state(technician_id, form.state.data)
     except (manage.NotFound, manage.Refused) as refusal:
-        return _after_action(str(refusal))
+        return _after_action(said(refusal))
     return _after_action(_("%(name)s is now %(state)s.", name=technician.name, state=state_label(technician.state)))
 
 
@@ -204,7 +205,7 @@ def declare_incident():
             company_id, request.form.get("title", ""), _texts("say"), by=current_user.username
         )
     except (ValueError, manage.NotFound) as refusal:
-        return _after_action(str(refusal))
+        return _after_action(said(refusal))
     return _after_action(_("Incident declared: %(title)s.", title=incident.title))
 
 
@@ -214,7 +215,7 @@ def update_incident(incident_id: int):
     try:
         incidents.post_update(incident_id, _texts("text"), by=current_user.username)
     except (ValueError, manage.NotFound, manage.Refused) as refusal:
-        return _after_action(str(refusal))
+        return _after_action(said(refusal))
     return _after_action(_("Update sent to the callers of incident %(id)s.", id=incident_id))
 
 
@@ -224,7 +225,7 @@ def close_incident(incident_id: int):
     try:
         incidents.close(incident_id, _texts("text"), by=current_user.username)
     except (manage.NotFound, manage.Refused) as refusal:
-        return _after_action(str(refusal))
+        return _after_action(said(refusal))
     return _after_action(_("Incident %(id)s resolved; its callers are told.", id=incident_id))
 
 
@@ -234,7 +235,7 @@ def merge_callback(incident_id: int, callback_id: int):
     try:
         callback = incidents.merge(incident_id, callback_id, by=current_user.username)
     except (manage.NotFound, manage.Refused) as refusal:
-        return _after_action(str(refusal))
+        return _after_action(said(refusal))
     return _after_action(_("Ticket %(ticket)s merged into the incident.", ticket=callback.ticket.number))
 
 
@@ -253,7 +254,7 @@ def announce():
             by=current_user.username,
         )
     except ValueError as refusal:
-        return _after_action(str(refusal))
+        return _after_action(said(refusal))
     return _after_action(_("Announcement set."))
 
 

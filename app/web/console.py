@@ -21,6 +21,7 @@ from app.tickets import onsite, ticket_store
 from app.web.auth import protect_forms, role_required
 from app.web.filters import state_label
 from app.web.forms import NoteForm
+from app.web.i18n import said
 from callbacks import manage
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -133,7 +134,7 @@ def set_state():
     try:
         technician = manage.set_technician_state(my_technician().id, state)
     except (manage.NotFound, manage.Refused) as refusal:
-        return _after_action(str(refusal))
+        return _after_action(said(refusal))
     return _after_action(_("You are %(state)s.", state=state_label(technician.state)))
 
 
@@ -161,7 +162,7 @@ def plan_onsite(ticket_id: int):
     try:
         onsite.plan_onsite_visit(ticket, when, my_technician().name, billable=bool(request.form.get("billable")))
     except (onsite.OnsiteNotIncluded, ValueError) as refusal:
-        return _after_action(str(refusal))
+        return _after_action(said(refusal))
     return _after_action(_("On-site visit planned for ticket %(number)s.", number=ticket.number))
 
 

@@ -49,6 +49,8 @@ STATE_LABELS = {
     "technician_skipped": _l("technician skipped"),
     "cancelled": _l("cancelled"),
     "not_rung": _l("not rung"),
+    "waiting": _l("waiting"),
+    "unreachable": _l("unreachable"),
     "new": _l("new"),
     "in_progress": _l("in progress"),
     "waiting_customer": _l("waiting for customer"),

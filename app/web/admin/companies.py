@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Company, Contract
 from app.web.admin import bp
 from app.web.admin.listing import like, listing, search_text
+from app.web.i18n import said
 
 
 @bp.get("/companies")
@@ -63,7 +64,7 @@ def _edit(company: Company | None):
             )
         except InvalidRecord as refused:
             db.session.rollback()
-            error = str(refused)
+            error = said(refused)
         else:
             db.session.commit()
             flash(_("%(name)s is saved.", name=company.name))
@@ -80,4 +81,4 @@ def _date(text: str | None) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidRecord(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        raise InvalidRecord("%(text)r is not a date (YYYY-MM-DD)", text=text) from None

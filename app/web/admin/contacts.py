@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import Company, Contact, ContactPhone
 from app.web.admin import bp
 from app.web.admin.listing import like, listing, search_text
+from app.web.i18n import said
 
 
 @bp.get("/contacts")
@@ -67,7 +68,7 @@ def _edit(contact: Contact | None):
             company_name = form.get("company", "").strip()
             company = company_named(company_name) if company_name else None
             if company_name and company is None:
-                raise InvalidRecord(f"there is no company named {company_name!r}: add it first")
+                raise InvalidRecord("there is no company named %(name)r: add it first", name=company_name)
             contact = save_contact(
                 contact,
                 name=form.get("name", ""),
@@ -79,7 +80,7 @@ def _edit(contact: Contact | None):
             )
         except InvalidRecord as refused:
             db.session.rollback()
-            error = str(refused)
+            error = said(refused)
         else:
             db.session.commit()
             flash(_("%(name)s is saved.", name=contact.name))

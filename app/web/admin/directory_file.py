@@ -2,12 +2,21 @@
 
 from flask import Response, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.directory import InvalidRecord, csv_file
 from app.web.admin import bp
+from app.web.i18n import said
 
 #: Largest directory file the page accepts (a 2,000-contact file is about 150 kB).
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+#: What became of a line of the file, as the report names it.
+OUTCOMES = {
+    csv_file.ADDED: _l("added"),
+    csv_file.UPDATED: _l("updated"),
+    csv_file.UNCHANGED: _l("unchanged"),
+    csv_file.REFUSED: _l("refused"),
+}
 
 
 @bp.route("/directory-file", methods=["GET", "POST"])
@@ -27,9 +36,13 @@ def directory_file():
             except UnicodeDecodeError:
                 error = _("The file is not UTF-8 text; save it as CSV UTF-8.")
             except InvalidRecord as refused:
-                error = str(refused)
+                error = said(refused)
     page = render_template(
-        "admin/directory_file.html", report=report, error=error, dry_run=request.form.get("dry_run") == "1"
+        "admin/directory_file.html",
+        outcomes=OUTCOMES,
+        report=report,
+        error=error,
+        dry_run=request.form.get("dry_run") == "1",
     )
     return page, 400 if error else 200
 

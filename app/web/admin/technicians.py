@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import Technician
 from app.web.admin import bp
 from app.web.admin.listing import like, listing, search_text
+from app.web.i18n import said
 from callbacks import manage, roster
 
 
@@ -42,7 +43,7 @@ def technician_active(technician_id: int):
     except manage.NotFound:
         abort(404)
     except manage.Refused as refused:
-        flash(str(refused))
+        flash(said(refused))
     else:
         name = technician.name
         flash(_("%(name)s is active.", name=name) if technician.active else _("%(name)s is deactivated.", name=name))
@@ -61,7 +62,7 @@ def _edit(technician: Technician | None):
             )
         except InvalidRecord as refused:
             db.session.rollback()
-            error = str(refused)
+            error = said(refused)
         else:
             flash(_("%(name)s is saved.", name=technician.name))
             return redirect(url_for("admin.technicians", q=technician.name))

@@ -10,6 +10,7 @@ from app.models import Role, Technician, User
 from app.web import accounts
 from app.web.admin import bp
 from app.web.admin.listing import like, listing, search_text
+from app.web.i18n import said
 
 
 @bp.get("/users")
@@ -41,7 +42,7 @@ def new_user():
             )
         except ValueError as refused:
             db.session.rollback()
-            error = str(refused)
+            error = said(refused)
         else:
             flash(_("%(name)s is saved.", name=user.username))
             return redirect(url_for("admin.users", q=user.username))

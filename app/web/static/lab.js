@@ -37,13 +37,17 @@
     window.speechSynthesis.speak(utterance);
   }
 
+  // The status lines in the page's language, from the pages' catalog (data-statuses on #lab).
+  const statuses = JSON.parse(lab.dataset.statuses);
+  const said = (key, values = {}) => statuses[key].replace(/%\((\w+)\)s/g, (_, name) => values[name] ?? "");
+
   function statusText(state) {
-    if (state.status === "ringing") return `Ringing: call from ${state.ringing_from}`;
-    if (state.status === "idle") return state.call ? `Call ended (${state.call.status})` : "Idle";
-    if (state.talking_with) return `Talking with ${state.talking_with}`;
-    if (state.listening === "keys") return "Listening for keys";
-    if (state.listening === "record") return "Recording: say something, then press #";
-    return "In call";
+    if (state.status === "ringing") return said("ringing", { number: state.ringing_from });
+    if (state.status === "idle") return state.call ? said("ended", { status: state.call.status }) : said("idle");
+    if (state.talking_with) return said("talking", { number: state.talking_with });
+    if (state.listening === "keys") return said("keys");
+    if (state.listening === "record") return said("record");
+    return said("in_call");
   }
 
   function render(phone, state) {
