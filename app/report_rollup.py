@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Integer, and_, case, delete, func, insert, literal, select
+from sqlalchemy.exc import IntegrityError
 
 from app.clock import as_utc, local
 from app.extensions import db
@@ -224,30 +225,43 @@ def roll_up(first: date, last: date) -> int:
     written = 0
     while first <= last:
         chunk_last = min(last, first + timedelta(days=CHUNK_DAYS - 1))
-        volumes = counted_volumes(first, chunk_last)
-        times = counted_times(first, chunk_last)
-        dates = [period_start(key, "day") for key in volumes]
-        db.session.execute(delete(ReportCallbackTimes).where(ReportCallbackTimes.day.in_(dates)))
-        db.session.execute(delete(ReportDay).where(ReportDay.day.in_(dates)))
-        db.session.execute(
-            insert(ReportDay),
-            [
-                {"day": period_start(key, "day"), **dict(zip(VOLUME_COLUMNS, counts, strict=True))}
-                for key, counts in volumes.items()
-            ],
-        )
-        if times:
-            db.session.execute(
-                insert(ReportCallbackTimes),
-                [
-                    {"day": period_start(key, "day"), "priority": priority, "minutes": minutes}
-                    for (key, priority), minutes in times.items()
-                ],
-            )
-        db.session.commit()
-        written += len(dates)
+        for attempt in range(3):
+            try:
+                written += _replace(first, chunk_last)
+                break
+            except IntegrityError:
+                # Another run wrote the same days between this one's DELETE and INSERT: count them again.
+                db.session.rollback()
+                if attempt == 2:
+                    raise
         first = chunk_last + timedelta(days=1)
     return written
+
+
+def _replace(first: date, last: date) -> int:
+    """Count the days ``first`` to ``last`` and replace their rows, in one transaction."""
+    volumes = counted_volumes(first, last)
+    times = counted_times(first, last)
+    dates = [period_start(key, "day") for key in volumes]
+    db.session.execute(delete(ReportCallbackTimes).where(ReportCallbackTimes.day.in_(dates)))
+    db.session.execute(delete(ReportDay).where(ReportDay.day.in_(dates)))
+    db.session.execute(
+        insert(ReportDay),
+        [
+            {"day": period_start(key, "day"), **dict(zip(VOLUME_COLUMNS, counts, strict=True))}
+            for key, counts in volumes.items()
+        ],
+    )
+    if times:
+        db.session.execute(
+            insert(ReportCallbackTimes),
+            [
+                {"day": period_start(key, "day"), "priority": priority, "minutes": minutes}
+                for (key, priority), minutes in times.items()
+            ],
+        )
+    db.session.commit()
+    return len(dates)
 
 
 def first_data_day() -> date | None:

@@ -8,12 +8,15 @@ for some days only, so the reports mix rolled-up days and live ones.
 from datetime import date, datetime, timedelta
 
 import pytest
+from rq.cron import CronScheduler
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app import report_rollup
 from app.clock import as_utc, local, utcnow
 from app.extensions import db
 from app.models import Call, Callback, ReportCallbackTimes, ReportDay
+from app.queueing import redis_connection
 from app.web import report_figures as reports
 from app.web.report_figures import Period
 from tests import test_reports as raw
@@ -149,3 +152,29 @@ def test_a_day_with_nothing_is_rolled_up_as_zeros_and_callbacks_keep_their_times
             if raw.day_of(c.ended_at) == times.day and c.priority == times.priority
         )
         assert times.minutes == pytest.approx(expected, abs=1e-6)
+
+
+def test_rq_cron_rolls_up_hourly(app):
+    scheduler = CronScheduler(connection=redis_connection())
+    scheduler.load_config_from_file("callbacks.cron")
+    jobs = {f"{j.func.__module__}.{j.func.__name__}": (j.cron, j.queue_name) for j in scheduler.get_jobs()}
+    assert jobs["app.report_rollup.rollup_job"] == ("20 * * * *", "notify")
+
+
+def test_two_runs_counting_the_same_days_at_once_leave_one_row_per_day(app, month, monkeypatch):  # noqa: F811
+    # The other run commits its rows for the same days between this run's DELETE and INSERT.
+    replace = report_rollup._replace
+    calls = []
+
+    def racing(first, last):
+        if not calls:
+            calls.append((first, last))
+            db.session.add(ReportDay(day=first, **dict.fromkeys(report_rollup.VOLUME_COLUMNS, 0)))
+            db.session.flush()
+            raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+        return replace(first, last)
+
+    monkeypatch.setattr(report_rollup, "_replace", racing)
+    assert report_rollup.roll_up(MARCH.first, MARCH.last) == 31
+    assert db.session.scalar(select(func.count()).select_from(ReportDay)) == 31
+    raw.test_volumes_match_the_raw_rows(month)
