@@ -645,10 +645,10 @@ class ReportDay(db.Model):
 
 
 class ReportCallbackTimes(db.Model):
-    """Every time to callback (minutes, ascending) of the callbacks completed on a finished desk day, per priority."""
+    """Every time to callback (whole ms, ascending) of the callbacks completed on a finished desk day, per priority."""
 
     __tablename__ = "report_callback_times"
 
     day: Mapped[date] = mapped_column(ForeignKey("report_day.day", ondelete="CASCADE"), primary_key=True)
     priority: Mapped[int] = mapped_column(primary_key=True)
-    minutes: Mapped[list] = mapped_column(JSON)
+    milliseconds: Mapped[list] = mapped_column(JSON)

@@ -6,8 +6,8 @@ database turns each stored (naive UTC) timestamp into its desk day's number (day
 
 Once a day is over, ``roll_up`` counts it into two tables: ``report_day`` (calls, abandoned in
 the menu, tickets, callbacks queued per priority, unreachable) and ``report_callback_times``
-(every time to callback of the callbacks completed that day, per priority, in ascending
-order — so a median or p90 over any range of days is exact, not estimated). The reports read
+(every time to callback of the callbacks completed that day, per priority, in whole
+milliseconds, ascending — so a median or p90 over any range of days is exact, not estimated). The reports read
 these rows for the days they hold and count the live rows for every other day (today, and any
 day not rolled up yet). ``rollup_job`` (rq cron, hourly) rolls up every finished day not done
 yet, from the first day with data, and counts the last ``REPORT_RECOUNT_DAYS`` finished days
@@ -48,6 +48,8 @@ EPOCH = date(1970, 1, 1)
 EPOCH_MONDAY = date(1969, 12, 29)
 #: The callback priorities, 1 the highest.
 PRIORITIES = (1, 2, 3, 4)
+#: Times to callback are kept in whole milliseconds: exact to well under the reports' 0.1 minute.
+MS_PER_MINUTE = 60_000
 #: Days rolled up per transaction when catching up.
 CHUNK_DAYS = 31
 #: The counts of ``report_day``, in the order of the reports' volumes table.
@@ -189,8 +191,8 @@ def counted_volumes(first: date, last: date) -> dict[int, tuple[int, ...]]:
     }
 
 
-def counted_times(first: date, last: date) -> dict[tuple[int, int], list[float]]:
-    """Every time to callback (ascending) per (desk day number, priority), from the live rows."""
+def counted_times(first: date, last: date) -> dict[tuple[int, int], list[int]]:
+    """Every time to callback (ascending, in milliseconds) per (desk day number, priority), from the live rows."""
     days = Period(first, last, "day")
     key = bucket(Callback.ended_at, days).label("key")
     minutes = time_to_callback().label("minutes")
@@ -207,7 +209,7 @@ def counted_times(first: date, last: date) -> dict[tuple[int, int], list[float]]
     )
     found: dict[tuple[int, int], list[float]] = {}
     for day, priority, value in db.session.execute(statement):
-        found.setdefault((day, priority), []).append(float(value))
+        found.setdefault((day, priority), []).append(round(float(value) * MS_PER_MINUTE))
     return found
 
 
@@ -256,8 +258,8 @@ def _replace(first: date, last: date) -> int:
         db.session.execute(
             insert(ReportCallbackTimes),
             [
-                {"day": period_start(key, "day"), "priority": priority, "minutes": minutes}
-                for (key, priority), minutes in times.items()
+                {"day": period_start(key, "day"), "priority": priority, "milliseconds": milliseconds}
+                for (key, priority), milliseconds in times.items()
             ],
         )
     db.session.commit()
@@ -337,17 +339,17 @@ def day_volumes(first: date, last: date) -> dict[int, tuple[int, ...]]:
     return found
 
 
-def day_times(first: date, last: date) -> dict[tuple[int, int], list[float]]:
-    """Every time to callback (ascending) per (desk day number, priority): from the rollup, else live."""
+def day_times(first: date, last: date) -> dict[tuple[int, int], list[int]]:
+    """Every time to callback (ascending, in milliseconds) per (desk day number, priority): the rollup's, else live."""
     rolled = _rolled(first, last)
     found: dict[tuple[int, int], list[float]] = {}
     if rolled:
-        for day, priority, minutes in db.session.execute(
-            select(ReportCallbackTimes.day, ReportCallbackTimes.priority, ReportCallbackTimes.minutes).where(
+        for day, priority, milliseconds in db.session.execute(
+            select(ReportCallbackTimes.day, ReportCallbackTimes.priority, ReportCallbackTimes.milliseconds).where(
                 ReportCallbackTimes.day >= first, ReportCallbackTimes.day <= last
             )
         ):
-            found[(day_number(day), priority)] = minutes
+            found[(day_number(day), priority)] = milliseconds
     for run_first, run_last in _missing_runs(first, last, rolled):
         found.update(counted_times(run_first, run_last))
     return found
@@ -363,13 +365,13 @@ class Spread:
     within_target: float
 
 
-def spread(minutes: list[float], on_time: int) -> Spread:
-    """The figures of ascending ``minutes`` of which ``on_time`` were within their target."""
-    n = len(minutes)
-    middle = (minutes[(n - 1) // 2] + minutes[n // 2]) / 2
-    return Spread(n, middle, minutes[(9 * n + 9) // 10 - 1], on_time / n)
+def spread(milliseconds: list[int], on_time: int) -> Spread:
+    """The figures (in minutes) of ascending ``milliseconds`` of which ``on_time`` were within their target."""
+    n = len(milliseconds)
+    middle = (milliseconds[(n - 1) // 2] + milliseconds[n // 2]) / 2
+    return Spread(n, middle / MS_PER_MINUTE, milliseconds[(9 * n + 9) // 10 - 1] / MS_PER_MINUTE, on_time / n)
 
 
-def within_target(minutes: list[float], target: float) -> int:
-    """How many of the ascending ``minutes`` are within ``target``."""
-    return bisect.bisect_right(minutes, target)
+def within_target(milliseconds: list[int], target_minutes: float) -> int:
+    """How many of the ascending ``milliseconds`` are within ``target_minutes``."""
+    return bisect.bisect_right(milliseconds, target_minutes * MS_PER_MINUTE)

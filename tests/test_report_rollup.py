@@ -66,7 +66,7 @@ def test_the_reports_read_the_rollup_for_the_days_it_holds(app, month):  # noqa:
     row = db.session.get(ReportDay, date(2026, 3, 10))
     row.calls = 9999
     times = db.session.get(ReportCallbackTimes, (date(2026, 3, 10), 2))
-    times.minutes = [1.0, 2.0, 3.0, 4.0]
+    times.milliseconds = [60_000, 120_000, 180_000, 240_000]
     db.session.commit()
     assert raw.rows_by_label(reports.volumes(MARCH))["2026-03-10"] == [9999, *before[1:]]
     service = {(str(r[0]), r[1]): r[2:5] for r in reports.service_levels(MARCH).rows}
@@ -151,7 +151,7 @@ def test_a_day_with_nothing_is_rolled_up_as_zeros_and_callbacks_keep_their_times
             for c in completed
             if raw.day_of(c.ended_at) == times.day and c.priority == times.priority
         )
-        assert times.minutes == pytest.approx(expected, abs=1e-6)
+        assert [m / 60_000 for m in times.milliseconds] == pytest.approx(expected, abs=1e-5)
 
 
 def test_rq_cron_rolls_up_hourly(app):

@@ -176,15 +176,15 @@ def callback_times(
     if times is None:
         times = day_times(period.first, period.last)
     groups: dict[tuple[int, int], list] = {}
-    for (day, priority), minutes in times.items():
+    for (day, priority), milliseconds in times.items():
         key = 0 if by == "all" else (day + 3) // 7 if by == "week" else day
         group = groups.setdefault((key, priority if per_priority else 0), [[], 0])
-        group[0].append(minutes)
-        group[1] += within_target(minutes, targets.get(priority, 0))
+        group[0].append(milliseconds)
+        group[1] += within_target(milliseconds, targets.get(priority, 0))
     found = []
     for (key, priority), (runs, on_time) in sorted(groups.items()):
-        minutes = runs[0] if len(runs) == 1 else sorted(value for run in runs for value in run)
-        figures = spread(minutes, on_time)
+        merged = runs[0] if len(runs) == 1 else sorted(value for run in runs for value in run)
+        figures = spread(merged, on_time)
         found.append((key, priority, figures.count, figures.median, figures.p90, figures.within_target))
     return found
 

@@ -36,7 +36,7 @@ def upgrade():
         "report_callback_times",
         sa.Column("day", sa.Date(), sa.ForeignKey("report_day.day", ondelete="CASCADE"), primary_key=True),
         sa.Column("priority", sa.Integer(), primary_key=True),
-        sa.Column("minutes", sa.JSON(), nullable=False),
+        sa.Column("milliseconds", sa.JSON(), nullable=False),
     )
 
 
