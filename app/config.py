@@ -99,6 +99,9 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "PROXY_COUNT": number("PROXY_COUNT", 0),
         # Days the phone line keeps callers' numbers, IVR calls and recordings (app/retention.py); 0 keeps them.
         "RETENTION_DAYS": number("RETENTION_DAYS", 0),
+        # Finished desk days the hourly report rollup counts again (app/report_rollup.py), so what
+        # changes shortly after a day ended (a call ending after midnight) reaches the reports.
+        "REPORT_RECOUNT_DAYS": number("REPORT_RECOUNT_DAYS", 2),
         "TWILIO_ACCOUNT_SID": get("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"),
         # Webhooks are signed with it; required outside loopback (app/secret_settings.py).
         "TWILIO_AUTH_TOKEN": get("TWILIO_AUTH_TOKEN", ""),

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text, false, text, true
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -641,3 +641,30 @@ class Announcement(db.Model):
     ends_at: Mapped[datetime] = mapped_column(index=True)
     created_by: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReportDay(db.Model):
+    """One finished desk day (Europe/Brussels) of the reports' volumes, as counted by app/report_rollup.py."""
+
+    __tablename__ = "report_day"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    calls: Mapped[int]
+    abandoned: Mapped[int]
+    tickets: Mapped[int]
+    queued_p1: Mapped[int]
+    queued_p2: Mapped[int]
+    queued_p3: Mapped[int]
+    queued_p4: Mapped[int]
+    unreachable: Mapped[int]
+    rolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReportCallbackTimes(db.Model):
+    """Every time to callback (whole ms, ascending) of the callbacks completed on a finished desk day, per priority."""
+
+    __tablename__ = "report_callback_times"
+
+    day: Mapped[date] = mapped_column(ForeignKey("report_day.day", ondelete="CASCADE"), primary_key=True)
+    priority: Mapped[int] = mapped_column(primary_key=True)
+    milliseconds: Mapped[list] = mapped_column(JSON)

@@ -6,7 +6,9 @@
 Fills one year (calls, tickets, callbacks with their attempts, urgent transfers, surveys) with
 bulk inserts, runs ANALYZE, then times every report of ``app.web.report_figures`` over the
 whole year per day and per week, the page and one CSV export (Flask test client: the app's
-own cost, without HTTP), and prints p50/p95 in milliseconds of ``--runs`` runs each.
+own cost, without HTTP), and prints p50/p95 in milliseconds of ``--runs`` runs each. Before
+timing, the daily rollup is filled for every finished day (``rq cron``'s job, timed too);
+``--live`` leaves it empty, so every report counts the raw rows.
 SQLite in a temporary file, or PostgreSQL in a schema of its own that is dropped afterwards.
 """
 
@@ -26,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from app import create_app
+from app import create_app, report_rollup
 from app.extensions import db
 from app.models import (
     AttemptOutcome,
@@ -35,6 +37,8 @@ from app.models import (
     CallbackAttempt,
     Company,
     Contact,
+    ReportCallbackTimes,
+    ReportDay,
     Survey,
     Technician,
     Ticket,
@@ -203,6 +207,8 @@ def main() -> None:
     parser.add_argument("--callbacks", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--schema", help="PostgreSQL: a schema a previous run filled (kept afterwards)")
+    parser.add_argument("--keep", action="store_true", help="PostgreSQL: keep the new schema (printed) afterwards")
+    parser.add_argument("--live", action="store_true", help="empty the daily rollup: the reports count raw rows")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         url, schema = database_url(Path(workdir), args.schema)
@@ -220,7 +226,21 @@ def main() -> None:
                 print(
                     f"{url.split(':')[0]}: one year, {args.calls} calls, {args.callbacks} callbacks "
                     f"(filled in {time.perf_counter() - started:.0f} s); p50/p95 of {args.runs} runs"
+                    + (f"; schema {schema} kept" if schema and args.keep else "")
                 )
+                db.session.execute(sa.delete(ReportCallbackTimes))
+                db.session.execute(sa.delete(ReportDay))
+                db.session.commit()
+                if not args.live:
+                    started = time.perf_counter()
+                    days = report_rollup.catch_up()
+                    filled = time.perf_counter() - started
+                    started = time.perf_counter()
+                    again = report_rollup.catch_up()
+                    print(
+                        f"  rollup: {days} desk days counted in {filled:.1f} s; "
+                        f"the hourly run after it ({again} days recounted) {time.perf_counter() - started:.2f} s"
+                    )
                 year = Period(date(2025, 12, 1), date(2026, 11, 30), "day")
                 weekly = Period(year.first, year.last, "week")
                 reports = [(f"{name} per day", lambda b=build: b(year)) for name, build in TABLES.items()]
@@ -247,7 +267,7 @@ def main() -> None:
         finally:
             with app.app_context():
                 db.engine.dispose()
-            if schema:
+            if schema and not args.keep:
                 with sa.create_engine(os.environ["DATABASE_URL"]).begin() as connection:
                     connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
 

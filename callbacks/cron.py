@@ -10,6 +10,7 @@ from rq import cron
 from app.config import from_environment
 from app.directory.autotask_phones import refresh_job
 from app.directory.autotask_sync import sync_job as directory_sync_job
+from app.report_rollup import rollup_job
 from app.retention import purge_job
 from app.surveys import resend_job
 from app.tickets.autotask.follow import follow_job
@@ -24,6 +25,8 @@ SURVEY_SWEEP_SECONDS = 60
 
 cron.register(reconcile, queue_name="dispatch", interval=RECONCILE_EVERY_SECONDS, job_timeout=120)
 cron.register(resend_job, queue_name="notify", interval=SURVEY_SWEEP_SECONDS, job_timeout=120)
+# Finished desk days counted into the reports' rollup (and the last few counted again), hourly.
+cron.register(rollup_job, queue_name="notify", cron="20 * * * *", job_timeout=1800)
 if SETTINGS["RETENTION_DAYS"] > 0:
     # Personal data past the retention period: removed within the hour it falls due.
     cron.register(purge_job, queue_name="notify", cron="7 * * * *", job_timeout=1800)

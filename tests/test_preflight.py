@@ -145,4 +145,4 @@ def test_a_database_not_migrated_yet_fails(monkeypatch, tmp_path):
         failed = findings(preflight.FAIL)
         head = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config()).get_current_head()
     assert failed["database"] == [f"sqlite:///{tmp_path / 'new.db'} is at empty, the code needs {head}: run db upgrade"]
-    assert head == "0013_reports"  # the newest migration, so a new one is noticed here
+    assert head == "0014_report_rollup"  # the newest migration, so a new one is noticed here

@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
         desk.queue_command,
         operations.check_command,
         operations.purge_command,
+        operations.report_rollup_command,
         users.users_group,
         autotask.autotask_group,
         directory.directory_group,

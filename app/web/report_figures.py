@@ -1,31 +1,31 @@
 """The managers' reports: the desk over a date range, per day or week, per technician, per company.
 
-Every figure is aggregated by the database (GROUP BY, window functions for the median and
-p90), never by looping over rows in Python; Python only names the periods, fills the empty
-ones and pivots the few aggregated rows. Days and weeks are the desk's (Europe/Brussels,
-weeks from Monday): the database shifts each UTC timestamp by the desk's UTC offset, which
-the range's few clock changes make a short CASE. Definitions: docs/reports.md.
+Every figure is aggregated by the database (GROUP BY), never by looping over rows in Python;
+Python only names the periods, fills the empty ones and pivots the few aggregated rows. The
+volumes and the times to callback of finished days come from the daily rollup
+(app/report_rollup.py: per-day counts, and each day's sorted times to callback, merged here
+for exact medians and p90s), today's from the live rows. Days and weeks are the desk's
+(Europe/Brussels, weeks from Monday): the database shifts each UTC timestamp by the desk's
+UTC offset, which the range's few clock changes make a short CASE. Definitions: docs/reports.md.
 """
 
-import functools
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from babel.dates import get_day_names
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Integer, and_, case, func, literal, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
-from app.clock import as_utc, local
+from app.clock import local
 from app.extensions import db
 from app.models import (
     AttemptOutcome,
     Call,
     Callback,
     CallbackAttempt,
-    CallbackStatus,
     Company,
     Contact,
     Survey,
@@ -34,104 +34,24 @@ from app.models import (
     UrgentStatus,
     UrgentTransfer,
 )
-from app.sql import epoch_seconds, is_postgresql, minutes_between
+from app.report_rollup import (
+    DAY_SECONDS,
+    Period,
+    day_times,
+    day_volumes,
+    grouped,
+    local_seconds,
+    spread,
+    within,
+    within_target,
+)
 from app.web.figures import PRIORITIES
 from app.web.filters import state_label
 
-DAY_SECONDS = 86400
-#: Day 0 of the database's day numbers, and the Monday that starts week 0.
-EPOCH = date(1970, 1, 1)
-EPOCH_MONDAY = date(1969, 12, 29)
 #: How the figures are split: per desk day, per week (Monday to Sunday), or the whole range.
 SPLITS = ("day", "week")
 #: Outcomes of an attempt at which the technician had accepted (pressed 1) and the customer was dialled.
 ACCEPTED_OUTCOMES = (AttemptOutcome.CONNECTED, AttemptOutcome.NO_ANSWER, AttemptOutcome.BUSY, AttemptOutcome.FAILED)
-
-
-@dataclass(frozen=True)
-class Period:
-    """Desk days ``first`` to ``last`` (inclusive), split ``by`` day or week."""
-
-    first: date
-    last: date
-    by: str = "day"
-
-    @property
-    def start(self) -> datetime:
-        """The first day's midnight in Brussels, as stored (naive UTC)."""
-        return _midnight(self.first)
-
-    @property
-    def end(self) -> datetime:
-        """The midnight after the last day, as stored (naive UTC); the range stops before it."""
-        return _midnight(self.last + timedelta(days=1))
-
-    def period_keys(self) -> list[int]:
-        """Every period's key (day or week number) in the range, empty ones included."""
-        first, last = _key_of(self.first, self.by), _key_of(self.last, self.by)
-        return list(range(first, last + 1))
-
-    def label(self, key: int) -> date:
-        """A period as people name it: the day, or the week's Monday."""
-        return period_start(key, self.by)
-
-
-def _midnight(day: date) -> datetime:
-    return as_utc(datetime(day.year, day.month, day.day, tzinfo=local().tzinfo))
-
-
-def _key_of(day: date, by: str) -> int:
-    number = (day - EPOCH).days
-    return (number + 3) // 7 if by == "week" else number
-
-
-def period_start(key: int, by: str) -> date:
-    return EPOCH_MONDAY + timedelta(weeks=key) if by == "week" else EPOCH + timedelta(days=key)
-
-
-@functools.cache
-def utc_offsets(start: datetime, end: datetime) -> tuple[tuple[datetime, int], ...]:
-    """The desk's UTC offset in seconds from ``start`` on, and again at each clock change before ``end``."""
-
-    def offset(moment: datetime) -> int:
-        return int(local(moment).utcoffset().total_seconds())
-
-    segments = [(start, offset(start))]
-    day = start
-    while day < end:
-        following = day + timedelta(days=1)
-        if offset(following) != segments[-1][1]:
-            # Clocks change on the hour: find the hour.
-            hour = day
-            while offset(hour) == segments[-1][1]:
-                hour += timedelta(hours=1)
-            segments.append((hour, offset(hour)))
-        day = following
-    return tuple(segments)
-
-
-def local_seconds(column, period: Period) -> ColumnElement[int]:
-    """Seconds since 1970 of a stored timestamp on the desk's clock, computed by the database."""
-    segments = utc_offsets(period.start, period.end)
-    if len(segments) == 1:
-        shift = literal(segments[0][1], Integer)
-    else:
-        whens = [(column < segments[i + 1][0], literal(segments[i][1], Integer)) for i in range(len(segments) - 1)]
-        shift = case(*whens, else_=literal(segments[-1][1], Integer))
-    return epoch_seconds(column) + shift
-
-
-def bucket(column, period: Period, by: str | None = None) -> ColumnElement[int]:
-    """The key of the period a timestamp falls in: its desk day's number, its week's, or 0 for the whole range."""
-    by = by or period.by
-    if by == "all":
-        return literal(0, Integer)
-    day = local_seconds(column, period) // DAY_SECONDS
-    return (day + 3) // 7 if by == "week" else day
-
-
-def _within(column, period: Period) -> ColumnElement[bool]:
-    return and_(column >= period.start, column < period.end)
 
 
 @dataclass
@@ -146,30 +66,27 @@ class Table:
     totals: list[list] = field(default_factory=list)
 
 
-def _grouped(period: Period, column, *aggregates, where=(), by: str | None = None) -> dict[int, tuple]:
-    """``aggregates`` per period key of ``column``, over the range."""
-    key = bucket(column, period, by).label("key")
-    statement = select(key, *aggregates).where(_within(column, period), *where).group_by(key)
-    return {row[0]: tuple(row[1:]) for row in db.session.execute(statement)}
-
-
 def _sum_columns(rows: list[list]) -> list:
     return [sum(row[index] for row in rows) for index in range(1, len(rows[0]))] if rows else []
 
 
+def _per_period(period: Period, per_day: dict[int, tuple]) -> dict[int, tuple]:
+    """Per-day counts added up per period of ``period`` (a week: Monday to Sunday)."""
+    found: dict[int, list] = {}
+    for day, counts in per_day.items():
+        key = (day + 3) // 7 if period.by == "week" else day
+        total = found.setdefault(key, [0] * len(counts))
+        for index, count in enumerate(counts):
+            total[index] += count
+    return {key: tuple(counts) for key, counts in found.items()}
+
+
 def volumes(period: Period) -> Table:
-    """Calls, abandoned in the menu, tickets, callbacks queued per priority, unreachable."""
-    calls = _grouped(
-        period,
-        Call.started_at,
-        func.count(),
-        func.count().filter(Call.ended_at.is_not(None), Call.outcome.is_(None)),
-    )
-    tickets = _grouped(period, Ticket.created_at, func.count())
-    queued = _grouped(period, Callback.queued_at, *(func.count().filter(Callback.priority == p) for p in PRIORITIES))
-    unreachable = _grouped(
-        period, Callback.ended_at, func.count(), where=(Callback.status == CallbackStatus.UNREACHABLE,)
-    )
+    """Calls, abandoned in the menu, tickets, callbacks queued per priority, unreachable.
+
+    Finished days come from the daily rollup (app/report_rollup.py), the rest from the live rows.
+    """
+    counts = _per_period(period, day_volumes(period.first, period.last))
     table = Table(
         "volumes",
         _l("Calls, tickets and callbacks"),
@@ -183,15 +100,7 @@ def volumes(period: Period) -> Table:
         ),
     )
     for key in period.period_keys():
-        table.rows.append(
-            [
-                period.label(key),
-                *calls.get(key, (0, 0)),
-                *tickets.get(key, (0,)),
-                *queued.get(key, (0,) * len(PRIORITIES)),
-                *unreachable.get(key, (0,)),
-            ]
-        )
+        table.rows.append([period.label(key), *counts.get(key, (0,) * (len(table.columns) - 1))])
     table.totals = [[_l("total"), *_sum_columns(table.rows)]]
     return table
 
@@ -199,7 +108,7 @@ def volumes(period: Period) -> Table:
 def attempts(period: Period) -> Table:
     """Attempts that ended in each period, by outcome."""
     outcomes = list(AttemptOutcome)
-    counts = _grouped(
+    counts = grouped(
         period, CallbackAttempt.ended_at, *(func.count().filter(CallbackAttempt.outcome == o) for o in outcomes)
     )
     table = Table("attempts", _l("Attempts by outcome"), (_l("period"), *(state_label(o) for o in outcomes)))
@@ -211,7 +120,7 @@ def attempts(period: Period) -> Table:
 
 def urgent_transfers(period: Period) -> Table:
     """Urgent calls put through live: bridged to a technician, taken on call, or queued as a P1 callback."""
-    counts = _grouped(
+    counts = grouped(
         period,
         UrgentTransfer.started_at,
         func.count(),
@@ -230,8 +139,8 @@ def urgent_transfers(period: Period) -> Table:
 
 def satisfaction(period: Period) -> Table:
     """Ratings given (and their average) per period; surveys sent and the share of those rated."""
-    ratings = _grouped(period, Survey.rated_at, func.count(), func.sum(Survey.rating))
-    sent = _grouped(period, Survey.sent_at, func.count(), func.count().filter(Survey.rating.is_not(None)))
+    ratings = grouped(period, Survey.rated_at, func.count(), func.sum(Survey.rating))
+    sent = grouped(period, Survey.sent_at, func.count(), func.count().filter(Survey.rating.is_not(None)))
     table = Table(
         "csat",
         _l("Customer satisfaction"),
@@ -251,71 +160,33 @@ def _ratio(part, whole) -> float | None:
     return round(part / whole, 3) if whole else None
 
 
-def _time_to_callback() -> ColumnElement[float]:
-    """Minutes from joining the queue until the customer answered (the connected attempt's end minus its talk)."""
-    minutes = (
-        minutes_between(Callback.queued_at, CallbackAttempt.ended_at)
-        - func.coalesce(CallbackAttempt.talk_seconds, 0) / 60.0
-    )
-    return case((minutes < 0, 0.0), else_=minutes)
-
-
-def callback_times(period: Period, by: str | None = None, per_priority: bool = True) -> list[tuple]:
-    """(key, priority, completed, median, p90, within target) per period (and priority).
+def callback_times(
+    period: Period, by: str | None = None, per_priority: bool = True, times: dict | None = None
+) -> list[tuple]:
+    """(key, priority, completed, median, p90, within target) per period (and priority), in key order.
 
     The median is the middle value (the mean of the two middle ones for an even count); p90 the
     nearest rank, as on the board. ``per_priority=False`` pools the priorities (priority 0).
-    PostgreSQL has ordered-set aggregates for both; SQLite ranks the rows with window functions.
+    They are exact: every time to callback of each day comes sorted, from the daily rollup for
+    finished days (app/report_rollup.py) and from the live rows for the rest, and the days of a
+    period are merged. ``times`` is what ``day_times`` gave, when the caller has it already.
     """
-    key = bucket(Callback.ended_at, period, by).label("key")
-    minutes = _time_to_callback()
-    priority = (Callback.priority if per_priority else literal(0, Integer)).label("priority")
+    by = by or period.by
     targets = current_app.config["CALLBACK_TARGET_MINUTES"]
-    target = case(*((Callback.priority == p, literal(targets.get(p, 0), Integer)) for p in PRIORITIES), else_=0)
-    on_time = case((minutes <= target, 1.0), else_=0.0)
-    completed = (
-        select()
-        .select_from(Callback)
-        .join(CallbackAttempt, CallbackAttempt.callback_id == Callback.id)
-        .where(
-            Callback.status == CallbackStatus.COMPLETED,
-            _within(Callback.ended_at, period),
-            CallbackAttempt.outcome == AttemptOutcome.CONNECTED,
-        )
-    )
-    if is_postgresql():
-        statement = completed.add_columns(
-            key,
-            priority,
-            func.count(),
-            func.percentile_cont(0.5).within_group(minutes),
-            func.percentile_disc(0.9).within_group(minutes),
-            func.avg(on_time),
-        ).group_by(key, priority)
-        return sorted(tuple(row) for row in db.session.execute(statement))
-    partition = [key, priority]
-    ranked = completed.add_columns(
-        key,
-        priority,
-        minutes.label("minutes"),
-        on_time.label("on_time"),
-        func.row_number().over(partition_by=partition, order_by=minutes).label("rank"),
-        func.count().over(partition_by=partition).label("n"),
-    ).subquery()
-    middle = or_(ranked.c.rank == (ranked.c.n + 1) // 2, ranked.c.rank == (ranked.c.n + 2) // 2)
-    statement = (
-        select(
-            ranked.c.key,
-            ranked.c.priority,
-            func.count(),
-            func.avg(case((middle, ranked.c.minutes))),
-            func.min(case((ranked.c.rank >= (ranked.c.n * 9 + 9) // 10, ranked.c.minutes))),
-            func.avg(ranked.c.on_time),
-        )
-        .group_by(ranked.c.key, ranked.c.priority)
-        .order_by(ranked.c.key, ranked.c.priority)
-    )
-    return [tuple(row) for row in db.session.execute(statement)]
+    if times is None:
+        times = day_times(period.first, period.last)
+    groups: dict[tuple[int, int], list] = {}
+    for (day, priority), milliseconds in times.items():
+        key = 0 if by == "all" else (day + 3) // 7 if by == "week" else day
+        group = groups.setdefault((key, priority if per_priority else 0), [[], 0])
+        group[0].append(milliseconds)
+        group[1] += within_target(milliseconds, targets.get(priority, 0))
+    found = []
+    for (key, priority), (runs, on_time) in sorted(groups.items()):
+        merged = runs[0] if len(runs) == 1 else sorted(value for run in runs for value in run)
+        figures = spread(merged, on_time)
+        found.append((key, priority, figures.count, figures.median, figures.p90, figures.within_target))
+    return found
 
 
 def service_levels(period: Period) -> Table:
@@ -339,12 +210,13 @@ def service_levels(period: Period) -> Table:
         completed, median, p90, on_time = figures or (0, None, None, None)
         return [label, priority, completed, _round(median), _round(p90), targets.get(priority, 0), _round(on_time, 3)]
 
-    found = {(k, p): rest for k, p, *rest in callback_times(period)}
+    times = day_times(period.first, period.last)
+    found = {(k, p): rest for k, p, *rest in callback_times(period, times=times)}
     for key in period.period_keys():
         for priority in PRIORITIES:
             if (key, priority) in found:
                 table.rows.append(row(period.label(key), priority, found[(key, priority)]))
-    overall = {p: rest for _, p, *rest in callback_times(period, by="all")}
+    overall = {p: rest for _, p, *rest in callback_times(period, by="all", times=times)}
     table.totals = [row(_l("total"), p, overall.get(p)) for p in PRIORITIES]
     return table
 
@@ -367,7 +239,7 @@ def technicians(period: Period) -> Table:
             func.coalesce(func.sum(CallbackAttempt.talk_seconds), 0),
         )
         .join(Technician, Technician.id == CallbackAttempt.technician_id)
-        .where(_within(CallbackAttempt.started_at, period))
+        .where(within(CallbackAttempt.started_at, period))
         .group_by(Technician.id, Technician.name)
         .order_by(Technician.name)
     )
@@ -399,7 +271,7 @@ def companies(period: Period) -> Table:
             select(Contact.company_id, func.count())
             .select_from(Call)
             .join(Contact, Contact.id == Call.contact_id)
-            .where(_within(Call.started_at, period), Contact.company_id.is_not(None))
+            .where(within(Call.started_at, period), Contact.company_id.is_not(None))
             .group_by(Contact.company_id)
         ).all()
     )
@@ -410,7 +282,7 @@ def companies(period: Period) -> Table:
             select(company_id, func.count())
             .select_from(Ticket)
             .outerjoin(contact, contact.id == Ticket.contact_id)
-            .where(_within(Ticket.created_at, period), company_id.is_not(None))
+            .where(within(Ticket.created_at, period), company_id.is_not(None))
             .group_by(company_id)
         ).all()
     )
@@ -430,7 +302,7 @@ def comments(period: Period) -> Table:
     statement = (
         select(Survey.commented_at, Ticket.number, Survey.rating, Survey.comment)
         .join(Ticket, Ticket.id == Survey.ticket_id)
-        .where(_within(Survey.commented_at, period), Survey.comment.is_not(None))
+        .where(within(Survey.commented_at, period), Survey.comment.is_not(None))
         .order_by(Survey.commented_at.desc())
     )
     table = Table("comments", _l("Comments"), (_l("written"), _l("ticket"), _l("rating"), _l("comment")))
@@ -445,7 +317,7 @@ def heat_map(period: Period) -> Table:
     weekday = ((seconds // DAY_SECONDS + 3) % 7).label("weekday")
     hour = ((seconds % DAY_SECONDS) // 3600).label("hour")
     counts = db.session.execute(
-        select(weekday, hour, func.count()).where(_within(Call.started_at, period)).group_by(weekday, hour)
+        select(weekday, hour, func.count()).where(within(Call.started_at, period)).group_by(weekday, hour)
     ).all()
     grid = [[0] * 24 for _ in range(7)]
     for day, at, count in counts:
@@ -465,8 +337,8 @@ def queue_length(period: Period) -> list[tuple[date, int]]:
         .select_from(Callback)
         .where(Callback.queued_at < period.start, or_(Callback.ended_at.is_(None), Callback.ended_at >= period.start))
     )
-    queued = _grouped(period, Callback.queued_at, func.count())
-    ended = _grouped(period, Callback.ended_at, func.count())
+    queued = grouped(period, Callback.queued_at, func.count())
+    ended = grouped(period, Callback.ended_at, func.count())
     series, running = [], open_before
     for key in period.period_keys():
         running += queued.get(key, (0,))[0] - ended.get(key, (0,))[0]
