@@ -1,6 +1,8 @@
 """The managers' user pages: the accounts with their role and technician, adding one, disabling and
 enabling one, and setting a new password (sessions end, the API token is revoked on disabling)."""
 
+import logging
+
 from app.extensions import db
 from app.models import User
 from app.web.accounts import authenticate, new_token
@@ -80,7 +82,8 @@ def account_of(app, username: str) -> User:
         return user
 
 
-def test_a_disabled_user_loses_their_session_and_api_token_at_once_and_enabling_lets_them_log_in(app):
+def test_a_disabled_user_loses_their_session_and_api_token_at_once_and_enabling_lets_them_log_in(app, caplog):
+    caplog.set_level(logging.INFO)
     jan = add_user("jan", "technician", add_technician("Jan Janssens", "+32470000001"))
     token = new_token(jan)
     add_user("boss")
@@ -97,6 +100,7 @@ def test_a_disabled_user_loses_their_session_and_api_token_at_once_and_enabling_
     )
     assert answer.status_code == 302
     assert "jan is disabled" in request(app, boss, "GET", answer.location).get_data(as_text=True)
+    assert "user jan disabled by boss: sessions and API token revoked" in caplog.text
     assert not signed_in(app, jans_browser)
     assert request(app, app.test_client(), "GET", "/api/queue", headers=bearer(token)).status_code == 401
     assert not can_log_in(app, "jan", PASSWORD)
