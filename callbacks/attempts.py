@@ -154,6 +154,19 @@ def default_outcome(attempt: CallbackAttempt) -> AttemptOutcome:
     return AttemptOutcome.VOICEMAIL if telephony.is_machine(attempt.answered_by) else AttemptOutcome.CONNECTED
 
 
+#: What a technician can say about an answered customer call (the after-call menu, the console).
+AFTER_CALL_CHOICES = (AttemptOutcome.CONNECTED, AttemptOutcome.VOICEMAIL, AttemptOutcome.WRONG_NUMBER)
+
+
+def awaiting_after_call(attempt: CallbackAttempt) -> bool:
+    """The customer's leg was answered and is over, and nobody has said yet how it went."""
+    return (
+        attempt.status == AttemptStatus.DIALING_CUSTOMER
+        and attempt.outcome is None
+        and attempt.talk_seconds is not None
+    )
+
+
 def after_call(attempt: CallbackAttempt, outcome: AttemptOutcome | None) -> bool:
     """The technician's after-call menu (or their leg ending without it): how the answered call went."""
     return _settle(attempt, outcome or default_outcome(attempt), attempt.talk_seconds)

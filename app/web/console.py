@@ -22,7 +22,7 @@ from app.web.auth import protect_forms, role_required
 from app.web.filters import state_label
 from app.web.forms import NoteForm
 from app.web.i18n import said
-from callbacks import manage
+from callbacks import attempts, jobs, manage
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 protect_forms(bp)
@@ -76,12 +76,14 @@ def console_context(message: str | None = None) -> dict:
     if last is not None and last.callback.ticket.status == "closed":
         last = None
     focus = current or last
+    choosing = current if current is not None and attempts.awaiting_after_call(current) else None
     ticket = focus.callback.ticket if focus else None
     company = ticket.customer_company if ticket else None
     return {
         "technician": technician,
         "current": current,
         "last": last,
+        "choosing": choosing,
         "ticket": ticket,
         "company": company,
         "onsite_included": contracts.includes_onsite(contracts.in_force(company)),
@@ -136,6 +138,32 @@ def set_state():
     except (manage.NotFound, manage.Refused) as refusal:
         return _after_action(said(refusal))
     return _after_action(_("You are %(state)s.", state=state_label(technician.state)))
+
+
+def outcome_messages() -> dict[AttemptOutcome, str]:
+    return {
+        AttemptOutcome.CONNECTED: _("Noted: you spoke with the customer. The callback is completed."),
+        AttemptOutcome.VOICEMAIL: _("Noted: voicemail or nobody. The callback waits in its place for another try."),
+        AttemptOutcome.WRONG_NUMBER: _("Noted: a wrong number. The callback ends unreachable and is flagged."),
+    }
+
+
+@bp.post("/attempts/<int:attempt_id>/outcome")
+@technician_only
+def choose_outcome(attempt_id: int):
+    """How the customer call just ended went: the after-call menu's three answers, from the console."""
+    attempt = attempts.get(attempt_id)
+    if attempt is None or attempt.technician_id != my_technician().id:
+        abort(404)
+    chosen = request.form.get("outcome", "")
+    outcome = next((choice for choice in attempts.AFTER_CALL_CHOICES if choice == chosen), None)
+    if outcome is None:
+        return _after_action(_("Choose how the call went."))
+    if not attempts.awaiting_after_call(attempt) or not attempts.after_call(attempt, outcome):
+        db.session.expire_all()
+        return _after_action(_("How this call went is already recorded."))
+    jobs.trigger_dispatch()
+    return _after_action(outcome_messages()[outcome])
 
 
 @bp.post("/tickets/<int:ticket_id>/notes")

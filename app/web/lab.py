@@ -26,6 +26,13 @@ logged_in = role_required(Role.MANAGER, Role.TECHNICIAN)
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 HANDSET_ACTIONS = frozenset({"call", "answer", "decline", "hangup", "keys", "speech"})
 EMULATOR_TIMEOUT_SECONDS = 3
+#: Who answers a lab phone: the person at the browser, or an answering machine (the emulator's
+#: ``Phone.voicemail()``: it picks up after a second, plays its greeting, never presses a key,
+#: and answering-machine detection reports it as a machine — docs/emulator.md).
+PHONE_MODES = {
+    "person": {"interactive": True},
+    "voicemail": {"machine": True, "keys": [], "hangup_when_done": False, "ring_seconds": 1},
+}
 
 
 def lab_enabled() -> bool:
@@ -85,11 +92,33 @@ def take_phones():
     if customer is None:
         return jsonify({"error": "Give the customer phone's number, e.g. +32470123456."}), 400
     numbers = [customer] + [t["number"] for t in lab_numbers()["technicians"]]
+    relayed = emulator("GET", "/phones")
+    if isinstance(relayed, tuple) or relayed.status_code != 200:
+        return relayed
+    machines = {number for number, kind in relayed.get_json()["phones"].items() if kind.get("machine")}
     for number in numbers:
-        relayed = emulator("PUT", f"/phones/{quote(number)}", json={"interactive": True})
+        if number in machines:
+            continue  # chosen as voicemail earlier: it stays an answering machine
+        relayed = emulator("PUT", f"/phones/{quote(number)}", json=PHONE_MODES["person"])
         if isinstance(relayed, tuple) or relayed.status_code != 200:
             return relayed
-    return jsonify({"handsets": numbers})
+    return jsonify(
+        {"handsets": [n for n in numbers if n not in machines], "voicemail": sorted(machines & set(numbers))}
+    )
+
+
+@bp.post("/phones/<number>")
+@logged_in
+def set_phone_mode(number: str):
+    """Who answers this phone: ``{"mode": "person"}`` (the browser) or ``{"mode": "voicemail"}``."""
+    e164 = phone.normalise(number, current_app.config["PHONE_REGION"])
+    body = request.get_json(silent=True)
+    mode = body.get("mode") if isinstance(body, dict) else None
+    if e164 is None:
+        abort(404)
+    if mode not in PHONE_MODES:
+        return jsonify({"error": "Choose person or voicemail."}), 400
+    return emulator("PUT", f"/phones/{quote(e164)}", json=PHONE_MODES[mode])
 
 
 @bp.get("/handsets")

@@ -83,6 +83,10 @@ def test_a_call_made_from_the_phone_lab_ends_as_a_completed_callback(desk, page:
     screenshot(page, "lab")
     time.sleep(1.5)
     customer.get_by_role("button", name="Hang up").click()
+    # The after-call menu: Jan spoke with the customer.
+    expect(jan.locator(".screen")).to_contain_text("If you spoke with the customer, press 1.")
+    expect(jan).to_have_attribute("data-listening", "keys")
+    jan.locator('button[data-key="1"]').click()
     expect(jan.locator(".screen")).to_contain_text("The call has ended.")
     expect(jan).to_have_attribute("data-status", "idle")
 

@@ -50,7 +50,19 @@
     return said("in_call");
   }
 
+  // A phone answered by its voicemail is the emulator's answering machine, not a handset:
+  // nothing to press or hear here, and machine detection tells the desk it is a machine.
+  function showMode(phone) {
+    const voicemail = phone.querySelector(".mode").value === "voicemail";
+    phone.dataset.mode = voicemail ? "voicemail" : "person";
+    if (!voicemail) return;
+    phone.querySelector(".status").textContent = "Voicemail: picks up after 1 s and plays its greeting";
+    phone.classList.remove("ringing");
+    phone.querySelectorAll("[data-action], [data-key]").forEach((button) => (button.disabled = true));
+  }
+
   function render(phone, state) {
+    if (phone.dataset.mode === "voicemail") return;
     phone.querySelector(".status").textContent = statusText(state);
     phone.classList.toggle("ringing", state.status === "ringing");
     phone.dataset.status = state.status;
@@ -121,8 +133,20 @@
   async function takePhones() {
     customerPhone.dataset.number = customerNumber.value;
     document.getElementById("customer-texts").dataset.count = "";
-    await post("/lab/handsets", { customer: customerNumber.value });
+    const reply = await post("/lab/handsets", { customer: customerNumber.value });
+    const voicemail = reply.ok ? (await reply.json()).voicemail || [] : [];
+    phones().forEach((phone) => {
+      phone.querySelector(".mode").value = voicemail.includes(numberOf(phone)) ? "voicemail" : "person";
+      showMode(phone);
+    });
   }
+
+  lab.addEventListener("change", async (event) => {
+    const phone = event.target.closest(".phone");
+    if (!phone || !event.target.matches(".mode")) return;
+    await post(`/lab/phones/${encodeURIComponent(numberOf(phone))}`, { mode: event.target.value });
+    showMode(phone);
+  });
 
   lab.addEventListener("click", async (event) => {
     const button = event.target.closest("button");
