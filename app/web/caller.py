@@ -95,7 +95,7 @@ def _expected(callback: Callback, place: int | None) -> str:
         return _("We will call you back %(window)s.", window=window)
     if callback.due_at > clock.utcnow():
         # A retry after the customer was not reached: it keeps its place and waits until then.
-        return _("We will try to call you again at %(time)s.", time=f"{clock.local(callback.due_at):%H:%M}")
+        return _("We will try to call you again at %(time)s.", time=clock.local(callback.due_at).strftime("%H:%M"))
     return str(TEXTS[estimate.wait_prompt(callback, place or 1)])
 
 
