@@ -35,7 +35,8 @@ def phone_in(desk, keys, caller=CUSTOMER):
 def test_a_phoned_in_problem_becomes_a_completed_callback(desk):
     add_contact("An Peeters", CUSTOMER, company="Brouwerij De Klok")
     jan = add_technician("Jan Janssens", JAN, languages="en")
-    desk.emulator.set_phone(JAN, Phone(answer="answer", keys=["1"], ring_seconds=1.0))
+    # Jan lets it ring a few seconds: long enough to see the offer before he answers, even on a busy machine.
+    desk.emulator.set_phone(JAN, Phone(answer="answer", keys=["1"], ring_seconds=4.0))
     desk.emulator.set_phone(CUSTOMER, Phone(answer="answer", talk_seconds=42))
 
     inbound = phone_in(desk, ["2", "printer on fire#", "1", "1", "1"])
@@ -50,7 +51,7 @@ def test_a_phoned_in_problem_becomes_a_completed_callback(desk):
     assert ticket.recording_url and ticket.contact.name == "An Peeters"
     assert db.session.scalars(select(Call)).one().ended_at is not None
 
-    # Step 2: a worker dispatches; Jan's phone rings (for a second) with the offer.
+    # Step 2: a worker dispatches; Jan's phone rings with the offer.
     desk.run_jobs()
     assert fresh(Callback, callback.id).status == "offered"
     assert fresh(Technician, jan.id).state == "offered"

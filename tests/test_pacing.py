@@ -62,8 +62,10 @@ def test_forty_technicians_available_at_once_are_rung_two_calls_a_second_in_queu
     )
     assert len(legs) == TECHNICIANS
     for earlier, later in zip(legs, legs[2:], strict=False):
-        # At most two creations in any one second.
-        assert later.date_created - earlier.date_created >= timedelta(seconds=0.95)
+        # At most two creations in any one second. The emulator stamps a call when its request
+        # arrives, after a trip through a busy machine's scheduler; the desk spaces them 1.15 s.
+        # Unpaced, forty would arrive within a second or two and fail this by far.
+        assert later.date_created - earlier.date_created >= timedelta(seconds=0.8)
     db.session.expire_all()
     by_sid = {a.technician_call_sid: a for a in db.session.scalars(select(CallbackAttempt))}
     queued = [by_sid[leg.sid].callback.queued_at for leg in legs]
