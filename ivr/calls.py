@@ -8,7 +8,7 @@ import logging
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import Insert, Row, bindparam, func, select
+from sqlalchemy import Insert, Row, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.datastructures import MultiDict
@@ -17,7 +17,7 @@ from app import messages, phone
 from app.clock import utcnow
 from app.directory import contacts
 from app.extensions import db
-from app.models import Call, Contact, ContactPhone, Ticket
+from app.models import Call, Company, Contact, ContactPhone, Ticket
 from app.tickets import ticket_store
 from ivr import catalog
 from ivr.urgency import priority_for
@@ -80,9 +80,15 @@ def _insert_call(dialect_name: str) -> Insert:
     The language is the contact's when the desk speaks it (as catalog.supported decides), else
     the default; a withheld number (e164 NULL) matches no contact.
     """
-    by_number = ContactPhone.e164 == bindparam("e164")
-    contact_id = select(ContactPhone.contact_id).where(by_number).limit(1).scalar_subquery()
-    spoken = select(Contact.language).join(ContactPhone).where(by_number, Contact.language.in_(messages.LANGUAGES))
+    # The same match as app.directory.contacts.contact_for_number: an active contact of an active company (or none).
+    known = (
+        select(Contact.id, Contact.language)
+        .join(ContactPhone, ContactPhone.contact_id == Contact.id)
+        .outerjoin(Company, Company.id == Contact.company_id)
+        .where(ContactPhone.e164 == bindparam("e164"), Contact.active, or_(Company.id.is_(None), Company.active))
+    )
+    contact_id = known.with_only_columns(Contact.id).limit(1).scalar_subquery()
+    spoken = known.with_only_columns(Contact.language).where(Contact.language.in_(messages.LANGUAGES))
     language = func.coalesce(spoken.limit(1).scalar_subquery(), bindparam("default_language"))
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     statement = dialect.insert(Call).values(

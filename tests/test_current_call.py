@@ -40,6 +40,20 @@ def test_a_contact_language_the_desk_does_not_speak_gives_the_default(app):
     assert current_call(form()).language == "en"
 
 
+def test_a_deactivated_contact_or_company_is_not_known(app):
+    contact = add_contact("Luc Lemaire", "+32470123456", company="Brouwerij De Klok")
+    contact.language = "fr"
+    contact.active = False
+    other = add_contact("Els Claes", "+32470654321", company="Garage Peeters")
+    other.company.active = False
+    db.session.commit()
+    db.session.remove()
+    call = current_call(form())
+    assert (call.contact_id, call.language) == (None, "en")
+    call = current_call(form(caller="+32470654321", sid="CA" + "8" * 32))
+    assert call.contact_id is None
+
+
 def test_a_withheld_number_is_stored_without_contact(app):
     call = current_call(form(caller="anonymous"))
     assert (call.from_raw, call.from_e164, call.contact_id, call.language) == ("anonymous", None, None, "en")
