@@ -15,10 +15,12 @@ with one fault injected while calls are in the IVR and callbacks in the queue:
 - ``rest-timeout``     the provider's REST API does not answer for 20 s (each request hangs past the timeout)
 - ``twice``            every webhook delivered twice, the copies at the same moment
 - ``forged``           forged requests mixed in all along: bad, missing and replayed signatures, tampered forms
+- ``db-stall``         PostgreSQL and its backends SIGSTOPped for 12 s: stalled, not refusing
+- ``redis-stall``      Redis SIGSTOPped for 12 s
 - ``postgres-and-redis`` (only when named) PostgreSQL down, and Redis restarted empty while it is
 
 Each prints what was injected and what survived: lost = 0, duplicated = 0, forged
-accepted = 0 (and 5xx = 0, every call answered, every callback final); it exits
+accepted = 0 (and 5xx = 0, every call answered, every callback final, no webhook over 10 s); it exits
 non-zero otherwise. Order violations are printed too, but are not required to be 0
 here. A process that exits (an rq worker does when Redis goes away mid-job) is
 restarted a second later, as the platform's process manager would.
@@ -193,6 +195,26 @@ def restart_postgres(storm: Storm) -> str:
     return f"PostgreSQL fast shutdown, 3 s down, accepting again after {time.monotonic() - started:.0f} s"
 
 
+#: How long a stall lasts: longer than the webhook budget, shorter than a provider's patience with a call.
+STALL_SECONDS = 12
+
+
+def stall(service: str) -> Callable[[Storm], str]:
+    """SIGSTOP a service's whole process group (PostgreSQL's backends too), then SIGCONT: no error, no answer."""
+
+    def inject(storm: Storm) -> str:
+        private = storm.postgres if service == "postgres" else storm.redis
+        assert private is not None and private.process is not None
+        private.process.signal_group(signal.SIGSTOP)
+        try:
+            time.sleep(STALL_SECONDS)
+        finally:
+            private.process.signal_group(signal.SIGCONT)
+        return f"{service} SIGSTOPped for {STALL_SECONDS} s, then continued"
+
+    return inject
+
+
 def postgres_and_redis(storm: Storm) -> str:
     """PostgreSQL down; while it is, Redis restarts empty; then PostgreSQL comes back."""
     assert storm.postgres is not None and storm.postgres.process is not None and storm.redis is not None
@@ -238,6 +260,8 @@ def faults_at(at: float) -> dict[str, Fault]:
         "rest-500": Fault(at, "rest-500", rest_failing(500, REST_500_SECONDS)),
         "rest-timeout": Fault(at, "rest-timeout", rest_failing("timeout", REST_TIMEOUT_SECONDS)),
         "rest-late": Fault(at, "rest-late", rest_failing("late", REST_TIMEOUT_SECONDS)),
+        "db-stall": Fault(at, "db-stall", stall("postgres")),
+        "redis-stall": Fault(at, "redis-stall", stall("redis")),
         "postgres-and-redis": Fault(at, "postgres-and-redis", postgres_and_redis),
         "twice": Fault(-1, "twice", deliver_twice),
         "forged": Fault(-1, "forged", send_forged),

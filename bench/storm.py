@@ -89,6 +89,8 @@ ORDER_SLACK_SECONDS = 1.0
 #: (their promise is an RQ job, and a spool line the reconciler drains every sweep).
 RESCUE_GRACE_SECONDS = 60
 FINAL_STATUSES = ("completed", "unreachable", "cancelled")
+#: DESIGN §11: every webhook answers within 10 s whatever stalls (the provider gives up at 15 s).
+SLOW_WEBHOOK_MS = 10_000
 
 
 @dataclass
@@ -529,9 +531,11 @@ class Storm:
         )
         for _, violation in sorted(violations, reverse=True)[:5]:
             report.add(f"  {violation}")
+        slow = sum(took > SLOW_WEBHOOK_MS for took in webhooks)
         report.add(
             f"webhooks:              {len(webhooks)}, p50 {percentile(webhooks, 0.5):.1f} ms, "
-            f"p99 {percentile(webhooks, 0.99):.1f} ms (gunicorn's request time)"
+            f"p99 {percentile(webhooks, 0.99):.1f} ms, max {max(webhooks, default=0):.0f} ms, "
+            f"{slow} over {SLOW_WEBHOOK_MS // 1000} s (gunicorn's request time)"
         )
         report.add("time to callback (queued until the customer answered), seconds:")
         for priority, values in sorted(time_to_callback(callbacks, attempts).items()):
@@ -557,6 +561,7 @@ class Storm:
             "duplicated": sum(duplicated.values()),
             "order violations": len(violations),
             "calls not answered": len(calls) - len(answered),
+            "webhooks over 10 s": slow,
         }
         return report
 
