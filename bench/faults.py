@@ -17,6 +17,7 @@ with one fault injected while calls are in the IVR and callbacks in the queue:
 - ``forged``           forged requests mixed in all along: bad, missing and replayed signatures, tampered forms
 - ``db-stall``         PostgreSQL and its backends SIGSTOPped for 12 s: stalled, not refusing
 - ``redis-stall``      Redis SIGSTOPped for 12 s
+- ``login-flood``      four clients post wrong passwords to /login as fast as they can for 20 s
 - ``postgres-and-redis`` (only when named) PostgreSQL down, and Redis restarted empty while it is
 
 Each prints what was injected and what survived: lost = 0, duplicated = 0, forged
@@ -38,6 +39,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -127,12 +129,46 @@ class ForgedTraffic(threading.Thread):
         return path, form, headers
 
 
+class LoginFlood(threading.Thread):
+    """Wrong passwords posted to /login as fast as one client can, for ``seconds``.
+
+    Each attempt is a real form post (the page's CSRF token and cookie), for a known user or a
+    made-up one, so the desk would hash a password for every one of them without its limits.
+    """
+
+    def __init__(self, storm: Storm, seconds: float, name: int) -> None:
+        super().__init__(daemon=True)
+        self.storm = storm
+        self.seconds = seconds
+        self.random = random.Random(name)
+        self.answers: Counter = Counter()
+
+    def run(self) -> None:
+        session = requests.Session()
+        deadline = time.monotonic() + self.seconds
+        token = ""
+        while time.monotonic() < deadline and not self.storm.stopping.is_set():
+            try:
+                if not token:
+                    page = session.get(self.storm.url + "/login", timeout=15).text
+                    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+                    token = found.group(1) if found else ""
+                username = self.random.choice(("manager", "jan", f"nobody{self.random.randrange(10**6)}"))
+                form = {"csrf_token": token, "username": username, "password": uuid.uuid4().hex}
+                answer = session.post(self.storm.url + "/login", data=form, timeout=15, allow_redirects=False)
+            except requests.RequestException:
+                self.answers["no answer"] += 1
+                continue
+            self.answers[answer.status_code] += 1
+
+
 class FaultStorm(Storm):
     """A storm whose report adds what the fault run must prove."""
 
     def __init__(self, settings: StormSettings, faults: list[Fault]) -> None:
         super().__init__(settings, faults)
         self.forged: ForgedTraffic | None = None
+        self.login_flood: list[LoginFlood] = []
 
     def report(self, timings: dict[str, float | None]) -> Report:
         report = super().report(timings)
@@ -151,6 +187,15 @@ class FaultStorm(Storm):
                 f"{cancelled} callbacks cancelled)"
             )
             report.problems["forged accepted"] = accepted
+        if self.login_flood:
+            answers: Counter = Counter()
+            for flood in self.login_flood:
+                flood.join(timeout=30)
+                answers.update(flood.answers)
+            report.add(
+                f"login flood:           {sum(answers.values())} wrong logins "
+                f"({', '.join(f'{status}: {count}' for status, count in sorted(answers.items(), key=str))})"
+            )
         return report
 
 
@@ -251,6 +296,19 @@ def send_forged(storm: Storm) -> str:
     return "forged requests every 0.1 s"
 
 
+#: Clients posting wrong passwords at once, and for how long.
+LOGIN_FLOOD_CLIENTS = 4
+LOGIN_FLOOD_SECONDS = 20
+
+
+def flood_logins(storm: Storm) -> str:
+    assert isinstance(storm, FaultStorm)
+    storm.login_flood = [LoginFlood(storm, LOGIN_FLOOD_SECONDS, name) for name in range(LOGIN_FLOOD_CLIENTS)]
+    for flood in storm.login_flood:
+        flood.start()
+    return f"{LOGIN_FLOOD_CLIENTS} clients posting wrong passwords to /login for {LOGIN_FLOOD_SECONDS} s"
+
+
 def faults_at(at: float) -> dict[str, Fault]:
     """Every fault, the timed ones ``at`` seconds into the storm."""
     return {
@@ -262,6 +320,7 @@ def faults_at(at: float) -> dict[str, Fault]:
         "rest-late": Fault(at, "rest-late", rest_failing("late", REST_TIMEOUT_SECONDS)),
         "db-stall": Fault(at, "db-stall", stall("postgres")),
         "redis-stall": Fault(at, "redis-stall", stall("redis")),
+        "login-flood": Fault(at, "login-flood", flood_logins),
         "postgres-and-redis": Fault(at, "postgres-and-redis", postgres_and_redis),
         "twice": Fault(-1, "twice", deliver_twice),
         "forged": Fault(-1, "forged", send_forged),
