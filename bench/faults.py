@@ -151,7 +151,7 @@ class LoginFlood(threading.Thread):
             try:
                 if not token:
                     page = session.get(self.storm.url + "/login", timeout=15).text
-                    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+                    found = re.search(r'name="csrf-token" content="([^"]+)"', page)  # the page's meta tag
                     token = found.group(1) if found else ""
                 username = self.random.choice(("manager", "jan", f"nobody{self.random.randrange(10**6)}"))
                 form = {"csrf_token": token, "username": username, "password": uuid.uuid4().hex}
