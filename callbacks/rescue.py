@@ -90,6 +90,11 @@ def take(record: dict) -> None:
         queue_callback(ticket, record["phone"], ticket.priority, record.get("language") or "en")
 
 
+def spooled_here() -> bool:
+    """Whether this host's spool holds promises (one stat)."""
+    return (Path(current_app.instance_path) / SPOOL_NAME).exists()
+
+
 def pending_on_disk() -> int:
     """Promises in this host's spool not taken yet (for /metrics): lines of the spool and of drains in progress."""
     folder = Path(current_app.instance_path)

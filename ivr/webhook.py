@@ -70,7 +70,7 @@ def provider_webhook(on_error: Callable[[], VoiceResponse]):
                 abort(403)
             try:
                 with time_budget(current_app.config["WEBHOOK_BUDGET_SECONDS"]):
-                    return view(*args, **kwargs)
+                    response = view(*args, **kwargs)
             except OverBudget:
                 log.error("webhook %s ran out of its time budget; answering with the safe path", view.__name__)
                 abandon()  # the connection may be stuck mid-statement: a rollback would wait as well
@@ -79,10 +79,35 @@ def provider_webhook(on_error: Callable[[], VoiceResponse]):
                 log.exception("webhook %s failed; answering with the safe path", view.__name__)
                 rollback()
                 return answer(_safely(on_error))
+            drain_spool_after(response)
+            return response
 
         return guarded
 
     return decorate
+
+
+def drain_spool_after(response: Response) -> None:
+    """Promises this host spooled while the database was down are taken once a webhook succeeds here.
+
+    The reconciler drains the spool of the host it runs on; a web host of its own would keep its
+    spool until then. The check is one stat of a file that rarely exists; the drain runs after the
+    answer is sent, so the provider never waits for it.
+    """
+    if not rescue.spooled_here():
+        return
+    app = current_app._get_current_object()
+
+    def drain() -> None:
+        with app.app_context():
+            try:
+                taken = rescue.drain_spool()
+            except Exception:
+                log.exception("the rescue spool could not be drained here; the reconciler will")
+            else:
+                log.info("rescue spool drained after a webhook: %d promise(s) taken", taken)
+
+    response.call_on_close(drain)
 
 
 def _safely(on_error: Callable[[], VoiceResponse]) -> VoiceResponse:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Callback, Ticket
-from callbacks import jobs
+from callbacks import jobs, rescue
 from callbacks.reconciler import reconcile
 from tests.helpers import SignedClient, build_app, run_jobs
 
@@ -164,3 +164,15 @@ def test_a_call_whose_promise_was_kept_by_the_safe_path_gets_no_second_callback(
     text = says(provider.post("/voice/confirm-number?try=0", SID, Digits="1"))
     assert text.strip() == "Thank you for calling. Goodbye."
     assert db.session.scalars(select(Callback)).one().id == callback.id  # kept, not queued again
+
+
+def test_a_web_host_takes_its_own_spooled_promises_once_a_webhook_succeeds(provider, app):
+    """Not only the cron host: the host that spooled a promise takes it when the database answers."""
+    rescue.spool({"call_sid": SID, "phone": "+32470123456", "language": "nl"})
+    assert rescue.spooled_here()
+    response = provider.post("/voice/incoming", "CA" + "4" * 32, "+32470999999")
+    assert response.status_code == 200
+    response.close()  # the server closes the response once sent: the drain runs then
+    assert not rescue.spooled_here() and rescue.pending_on_disk() == 0
+    callback = db.session.scalars(select(Callback).where(Callback.phone == "+32470123456")).one()
+    assert callback.ticket.origin_call_sid == SID and callback.language == "nl"
