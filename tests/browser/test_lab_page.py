@@ -92,6 +92,8 @@ def test_a_call_made_from_the_phone_lab_ends_as_a_completed_callback(desk, page:
 
     db.session.expire_all()
     callback = db.session.scalars(select(Callback)).one()
-    attempt = db.session.scalars(select(CallbackAttempt)).one()
+    *earlier, attempt = db.session.scalars(select(CallbackAttempt).order_by(CallbackAttempt.id)).all()
+    # On a busy machine a ring may time out before the page answers it: offered again, never connected twice.
+    assert all(missed.outcome == "technician_missed" for missed in earlier)
     assert (callback.status, attempt.outcome) == ("completed", "connected") and attempt.talk_seconds >= 1
     assert desk.emulator.requests and all(r["status"] == 200 for r in desk.emulator.requests)
